@@ -1,0 +1,139 @@
+import NIOCore
+
+/// Request boundaries the request handler reports (as outbound user events)
+/// to `ConnectionTimeoutHandler`, which sits below the HTTP codec and cannot
+/// see them itself.
+enum RequestPhase: Sendable {
+    case headReceived
+    case responseComplete
+}
+
+/// Times out each slow or stalled client on its own:
+/// - once the first byte of a request arrives, its whole head must arrive
+///   within the header timeout, however slowly it trickles (slowloris); the
+///   client gets a 408;
+/// - a connection with no read and no progress writing for the idle timeout
+///   is closed (an idle keep-alive connection, a stalled upload, a reader that
+///   stopped reading).
+///
+/// Activity only updates timestamps; one timer per connection re-checks them
+/// a few times per timeout, so the request path never schedules or cancels
+/// a timer.
+final class ConnectionTimeoutHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    private enum State {
+        case waitingForRequest
+        case receivingHead(deadline: NIODeadline)
+        case inRequest
+    }
+
+    private let headerTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private let checkInterval: TimeAmount
+    private var state = State.waitingForRequest
+    private var lastActivity = NIODeadline.now()
+    private var timer: RepeatedTask?
+
+    /// Writes at least this large are watched for completion, so a long
+    /// download that progresses is not mistaken for a stalled one.
+    private static let trackedWriteSize = 64 * 1024
+
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.checkInterval = .nanoseconds(max(min(headerTimeout, idleTimeout).nanoseconds / 4, 1_000_000))
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stop()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stop()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
+        if case .waitingForRequest = state {
+            // The head's deadline is fixed at its first byte: trickling more
+            // bytes does not extend it.
+            state = .receivingHead(deadline: lastActivity + headerTimeout)
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard unwrapOutboundIn(data).readableBytes >= Self.trackedWriteSize else {
+            context.write(data, promise: promise)
+            return
+        }
+        let written = promise ?? context.eventLoop.makePromise()
+        written.futureResult.assumeIsolated().whenSuccess { [weak self] in
+            self?.lastActivity = .now()
+        }
+        context.write(data, promise: written)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let phase = event as? RequestPhase else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        lastActivity = .now()
+        switch phase {
+        case .headReceived: state = .inRequest
+        case .responseComplete: state = .waitingForRequest
+        }
+        promise?.succeed(())
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard timer == nil else { return }
+        lastActivity = .now()
+        // The task holds the handler until `stop()` cancels it, which
+        // channelInactive and handlerRemoved always do.
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: checkInterval, delay: checkInterval) { _ in
+            bound.value.handler.check(context: bound.value.context)
+        }
+    }
+
+    private func stop() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func check(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        switch state {
+        case .receivingHead(let deadline) where now >= deadline:
+            var answer = context.channel.allocator.buffer(capacity: 96)
+            answer.writeString("HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(answer)), promise: nil)
+            expire(context: context)
+        case _ where now - lastActivity >= idleTimeout:
+            expire(context: context)
+        default:
+            break
+        }
+    }
+
+    private func expire(context: ChannelHandlerContext) {
+        stop()
+        context.close(promise: nil)
+    }
+}

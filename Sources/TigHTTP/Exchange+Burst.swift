@@ -1,0 +1,179 @@
+import NIOCore
+import NIOHTTP1
+import TigStore
+
+/// Where one line of a burst is read from, found before anything is sent.
+enum BurstPart {
+    /// A block in this pod's store (a read-only channel's target already
+    /// substituted).
+    case local(BlockAddress)
+    /// A block held by a peer; `refuseChannels` is set when it is a channel's
+    /// target, so the peer does not follow a second hop.
+    case remote(Peer, BlockAddress, refuseChannels: Bool)
+}
+
+/// Why a burst cannot be answered.
+enum BurstRefusal: Error {
+    case missing
+    case forbidden
+
+    var status: HTTPResponseStatus {
+        switch self {
+        case .missing: .notFound
+        case .forbidden: .forbidden
+        }
+    }
+}
+
+extension Exchange {
+    /// A burst list is read whole; this bounds it (about 60,000 lines).
+    static let burstListLimit = 4 << 20
+
+    /// `GET ?burst=1`: the block lists paths, one per line; the answer is the
+    /// concatenation of the blocks they name, each resolved like a read
+    /// (cluster-wide, timer reset, channels followed one hop). Every line is
+    /// resolved before the first byte is sent, so a missing block or a bad
+    /// line answers an error with nothing sent.
+    func burst(list file: BlockFile) throws {
+        defer { file.close() }
+        guard file.size <= Self.burstListLimit else { return writer.fail(.badRequest) }
+        guard let addresses = Self.burstLines(try file.readAll()) else { return writer.fail(.badRequest) }
+        var parts: [BurstPart?] = []
+        var lookups: [(index: Int, address: BlockAddress, refuseChannels: Bool)] = []
+        for address in addresses {
+            do {
+                switch try resolveLocally(address) {
+                case .found(let resolved):
+                    parts.append(.local(resolved))
+                case .elsewhere(let missing, let refuseChannels):
+                    lookups.append((parts.count, missing, refuseChannels))
+                    parts.append(nil)
+                }
+            } catch let refusal as BurstRefusal {
+                return writer.fail(refusal.status)
+            }
+        }
+        guard !lookups.isEmpty else { return stream(parts.compactMap { $0 }) }
+        guard let network = server.network else { return writer.fail(.notFound) }
+        let located = lookups.map { network.locate($0.address, on: eventLoop) }
+        EventLoopFuture.whenAllComplete(located, on: eventLoop).assumeIsolated().whenSuccess { [self] results in
+            for (lookup, result) in zip(lookups, results) {
+                guard case .success(let peer?) = result else { return writer.fail(.notFound) }
+                parts[lookup.index] = .remote(peer, lookup.address, refuseChannels: lookup.refuseChannels)
+            }
+            stream(parts.compactMap { $0 })
+        }
+    }
+
+    /// Parses a burst list: block paths only, one per line (CRLF allowed,
+    /// empty lines skipped). Nil when any line is something else.
+    static func burstLines(_ bytes: [UInt8]) -> [BlockAddress]? {
+        var addresses: [BlockAddress] = []
+        for var line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if line.isEmpty { continue }
+            guard let address = BlockAddress(path: line) else { return nil }
+            addresses.append(address)
+        }
+        return addresses
+    }
+
+    private enum LocalResolution {
+        case found(BlockAddress)
+        case elsewhere(BlockAddress, refuseChannels: Bool)
+    }
+
+    /// Resolves one burst line against this pod, resetting timers on the way.
+    private func resolveLocally(_ address: BlockAddress) throws -> LocalResolution {
+        switch try store.open(address, touch: query.touch) {
+        case .absent:
+            return .elsewhere(address, refuseChannels: false)
+        case .block(let file):
+            file.close()
+            return .found(address)
+        case .channel(.writeOnly):
+            throw BurstRefusal.forbidden
+        case .channel(.readOnly(let target)):
+            switch try store.open(target, touch: query.touch) {
+            case .absent:
+                return .elsewhere(target, refuseChannels: true)
+            case .block(let file):
+                file.close()
+                return .found(target)
+            case .channel:
+                throw BurstRefusal.forbidden
+            }
+        }
+    }
+
+    /// Sends the resolved parts in order as one chunked answer.
+    private func stream(_ parts: [BurstPart]) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: contentType)
+        headers.add(name: "cache-control", value: "no-store")
+        writer.beginStream(.ok, headers: headers)
+        streamPart(parts[...])
+    }
+
+    private func streamPart(_ parts: ArraySlice<BurstPart>) {
+        guard let part = parts.first else { return writer.endStream() }
+        let sent: EventLoopFuture<Void>
+        switch part {
+        case .local(let address):
+            guard case .block(let file)? = try? store.open(address, touch: false) else {
+                // Swept or taken since it was checked: the answer cannot be
+                // completed honestly.
+                return writer.abort()
+            }
+            sent = writer.writeFileBody(file)
+        case .remote(let peer, let address, let refuseChannels):
+            guard let network = server.network else { return writer.abort() }
+            let promise = eventLoop.makePromise(of: Void.self)
+            let partRequest = PeerRequest(method: .GET, uri: peerReadURI(address), refuseChannels: refuseChannels)
+            network.send(partRequest, to: peer, on: eventLoop, sink: BurstPartSink(writer: writer, done: promise))
+            sent = promise.futureResult
+        }
+        sent.assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success: streamPart(parts.dropFirst())
+            case .failure: writer.abort()
+            }
+        }
+    }
+}
+
+/// Streams one remote block of a burst into the answer already under way.
+final class BurstPartSink: PeerAnswerSink {
+    private let writer: ResponseWriter
+    private let done: EventLoopPromise<Void>
+
+    struct UnexpectedStatus: Error {
+        let status: HTTPResponseStatus
+    }
+
+    init(writer: ResponseWriter, done: EventLoopPromise<Void>) {
+        self.writer = writer
+        self.done = done
+    }
+
+    func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        guard head.status == .ok else {
+            let error = UnexpectedStatus(status: head.status)
+            done.fail(error)
+            return writer.eventLoop.makeFailedFuture(error)
+        }
+        return writer.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        writer.writeBody(buffer)
+    }
+
+    func peerAnswerEnd() {
+        done.succeed(())
+    }
+
+    func peerAnswerFailed(_ error: any Error) {
+        done.fail(error)
+    }
+}

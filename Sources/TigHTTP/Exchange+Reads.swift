@@ -1,0 +1,79 @@
+import NIOCore
+import NIOHTTP1
+import TigStore
+
+extension Exchange {
+    var contentType: String {
+        query.contentType ?? "application/octet-stream"
+    }
+
+    /// `GET /<h>.tig`, with `take`, `burst` and channels.
+    func read(_ address: BlockAddress) throws {
+        if query.take {
+            switch try store.take(address, touch: query.touch) {
+            case .absent: askPeers(for: address) { self.writer.fail(.notFound) }
+            case .taken(let file): writer.send(file, contentType: contentType)
+            // A channel grants no right to delete what it points at.
+            case .channel: writer.fail(.forbidden)
+            }
+            return
+        }
+        switch try store.open(address, touch: query.touch) {
+        case .absent:
+            askPeers(for: address) { self.writer.fail(.notFound) }
+        case .block(let file):
+            try deliver(file)
+        case .channel(.writeOnly):
+            writer.fail(.forbidden)
+        case .channel(.readOnly(let target)):
+            guard !request.refusesChannels else { return writer.fail(.forbidden) }
+            try readChannelTarget(target)
+        }
+    }
+
+    private func deliver(_ file: BlockFile) throws {
+        if query.burst {
+            try burst(list: file)
+        } else {
+            writer.send(file, contentType: contentType)
+        }
+    }
+
+    /// A read-only channel answers its target's value. The target is read
+    /// one hop deep: a channel there is refused, never followed.
+    private func readChannelTarget(_ target: BlockAddress) throws {
+        switch try store.open(target, touch: query.touch) {
+        case .block(let file):
+            try deliver(file)
+        case .channel:
+            writer.fail(.forbidden)
+        case .absent:
+            guard let network = server.network else { return writer.fail(.notFound) }
+            network.locate(target, on: eventLoop).assumeIsolated().whenComplete { [self] result in
+                guard case .success(let peer?) = result else { return writer.fail(.notFound) }
+                let targetRequest = PeerRequest(method: .GET, uri: peerReadURI(target, burst: query.burst), refuseChannels: true)
+                network.send(targetRequest, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics, contentType: contentType))
+            }
+        }
+    }
+
+    /// The URI of a read sent to a peer on this request's behalf.
+    func peerReadURI(_ address: BlockAddress, burst: Bool = false) -> String {
+        address.path + "?chtimes=" + (query.touch ? "1" : "0") + (burst ? "&burst=1" : "")
+    }
+
+    /// `HEAD /<h>.tig`: 200 when the address holds anything, with the length
+    /// of blocks and slots. Channels are not followed, so HEAD cannot probe
+    /// a channel's target.
+    func describe(_ address: BlockAddress) throws {
+        switch try store.presence(of: address) {
+        case .absent:
+            askPeers(for: address) { self.writer.fail(.notFound) }
+        case .block(_, let size):
+            writer.answerHead(contentLength: size)
+        case .channel:
+            guard !request.refusesChannels else { return writer.fail(.forbidden) }
+            writer.answerHead(contentLength: nil)
+        }
+    }
+}

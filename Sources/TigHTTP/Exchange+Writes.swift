@@ -1,0 +1,148 @@
+import NIOCore
+import NIOHTTP1
+import TigStore
+
+extension Exchange {
+    var slotWriteMode: BlockStore.SlotWriteMode {
+        if query.setIfNot { return .createOnly }
+        if query.append { return .append }
+        return .replace
+    }
+
+    /// `PUT`/`POST /<h>.tig`: a key-slot write. A write-only channel passes it
+    /// on to its target; content blocks and other channels refuse it.
+    func write(_ address: BlockAddress, body: IncomingBlock) throws {
+        switch try store.presence(of: address) {
+        case .absent:
+            askPeers(for: address, body: body) { [self] in
+                createWhereItBelongs(address, body: body)
+            }
+        case .block:
+            try writeHere(address, body: body, answering: address)
+        case .channel(.writeOnly(let target)):
+            guard !request.refusesChannels else { return writer.fail(.conflict) }
+            try writeThroughChannel(address, to: target, body: body)
+        case .channel(.readOnly):
+            writer.fail(.conflict)
+        }
+    }
+
+    /// A new key slot is created on its home pod, so that concurrent creators
+    /// on different pods meet in one place (exactly one `setifnot` wins).
+    private func createWhereItBelongs(_ address: BlockAddress, body: IncomingBlock) {
+        if let home = peers?.home(of: address) {
+            relay(to: home, body: body)
+            return
+        }
+        do {
+            try writeHere(address, body: body, answering: address)
+        } catch {
+            writer.fail(TigRequestHandler.status(for: error))
+        }
+    }
+
+    /// Applies the write to this pod's store and answers `answerAddress`
+    /// (the channel's own path when writing through a channel, so the answer
+    /// never reveals the target).
+    private func writeHere(_ address: BlockAddress, body: IncomingBlock, answering answerAddress: BlockAddress) throws {
+        switch try store.writeSlot(address, body: body, mode: slotWriteMode) {
+        case .stored:
+            answerPath(answerAddress)
+        case .refusedContent, .refusedChannel, .refusedExists:
+            writer.fail(.conflict)
+        }
+    }
+
+    /// Writes through a write-only channel to its target, wherever in the
+    /// cluster the target lives; the target must not be a channel itself.
+    private func writeThroughChannel(_ channel: BlockAddress, to target: BlockAddress, body: IncomingBlock) throws {
+        guard !store.holds(target), let network = server.network else {
+            return try writeHere(target, body: body, answering: channel)
+        }
+        network.locate(target, on: eventLoop).assumeIsolated().whenComplete { [self] result in
+            let holder: Peer?
+            if case .success(let peer?) = result {
+                holder = peer
+            } else {
+                holder = network.home(of: target)
+            }
+            guard let holder else {
+                do {
+                    try writeHere(target, body: body, answering: channel)
+                } catch {
+                    writer.fail(TigRequestHandler.status(for: error))
+                }
+                return
+            }
+            let targetWrite = PeerRequest(method: .PUT, uri: peerWriteURI(target), refuseChannels: true, body: body)
+            network.send(targetWrite, to: holder, on: eventLoop, sink: StatusSink(exchange: self, answering: channel))
+        }
+    }
+
+    /// The URI of a write sent to a peer on this request's behalf.
+    private func peerWriteURI(_ address: BlockAddress) -> String {
+        var uri = address.path + "?"
+        switch slotWriteMode {
+        case .createOnly: uri += "setifnot=1"
+        case .append: uri += "append=1"
+        case .replace: uri += "append=0"
+        }
+        if let key = query.apiKey {
+            uri += "&apikey=" + QueryParameters.percentEncoded(key)
+        }
+        return uri
+    }
+
+    /// `DELETE /<h>.tig`: deletes a key slot; content blocks and channels
+    /// cannot be deleted.
+    func delete(_ address: BlockAddress) throws {
+        switch try store.deleteSlot(address) {
+        case .deleted:
+            answerPath(address)
+        case .refused:
+            writer.fail(.conflict)
+        case .absent:
+            askPeers(for: address) { self.writer.fail(.notFound) }
+        }
+    }
+}
+
+extension BlockStore {
+    /// Whether this pod holds anything at `address`.
+    func holds(_ address: BlockAddress) -> Bool {
+        (try? presence(of: address)) != .absent
+    }
+}
+
+/// Turns a peer's answer to a write made on this request's behalf into this
+/// request's answer: the same status, but this request's own path.
+final class StatusSink: PeerAnswerSink {
+    private let exchange: Exchange
+    private let answerAddress: BlockAddress
+    private var status: HTTPResponseStatus?
+
+    init(exchange: Exchange, answering answerAddress: BlockAddress) {
+        self.exchange = exchange
+        self.answerAddress = answerAddress
+    }
+
+    func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        status = head.status
+        return exchange.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        exchange.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func peerAnswerEnd() {
+        guard let status, status == .ok else {
+            return exchange.writer.fail(status ?? .badGateway)
+        }
+        exchange.answerPath(answerAddress)
+    }
+
+    func peerAnswerFailed(_ error: any Error) {
+        exchange.writer.fail(.badGateway)
+    }
+}

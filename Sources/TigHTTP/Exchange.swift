@@ -1,0 +1,156 @@
+import NIOCore
+import NIOHTTP1
+import TigStore
+
+/// Answers one accepted request: the routing from an HTTP request to the
+/// store, and to the peers when this pod does not hold the address.
+///
+/// Lives on the connection's event loop; peer lookups complete there too.
+final class Exchange {
+    let request: TigRequest
+    let writer: ResponseWriter
+    let server: ServerContext
+
+    init(request: TigRequest, writer: ResponseWriter, server: ServerContext) {
+        self.request = request
+        self.writer = writer
+        self.server = server
+    }
+
+    var store: BlockStore { server.store }
+    var query: QueryParameters { request.query }
+    var eventLoop: any EventLoop { writer.eventLoop }
+
+    /// The peers to ask about an address this pod does not hold. A forwarded
+    /// request never asks again: that is what makes loops impossible.
+    var peers: (any PeerNetwork)? {
+        request.isForwarded ? nil : server.network
+    }
+
+    func respond(body: IncomingBlock?) {
+        do {
+            switch (request.route, request.method) {
+            case (.healthz, _):
+                writer.answer(.ok, body: nil)
+            case (.readyz, _):
+                writer.answer(server.readiness.isReady ? .ok : .serviceUnavailable, body: nil)
+            case (.metrics, _):
+                answerMetrics()
+            case (.store, .GET):
+                try list()
+            case (.store, _):
+                guard let body else { return writer.fail(.badRequest) }
+                let address = try store.storeContent(body)
+                answerPath(address)
+            case (.block(let address), .GET):
+                try read(address)
+            case (.block(let address), .HEAD):
+                try describe(address)
+            case (.block(let address), .DELETE):
+                try delete(address)
+            case (.block(let address), _):
+                guard let body else { return writer.fail(.badRequest) }
+                try write(address, body: body)
+            }
+        } catch {
+            server.logger.error("request failed", metadata: ["uri": "\(request.head.uri)", "error": "\(error)"])
+            writer.fail(TigRequestHandler.status(for: error))
+        }
+    }
+
+    /// The success answer of writes: the path, formatted.
+    func answerPath(_ address: BlockAddress) {
+        writer.answer(formatted(address.path, with: query.format))
+    }
+
+    private func answerMetrics() {
+        let text = server.metrics.render()
+        var buffer = writer.allocator.buffer(capacity: text.count)
+        buffer.writeBytes(text)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; version=0.0.4; charset=utf-8")
+        writer.answer(.ok, headers: headers, body: buffer)
+    }
+
+    private func list() throws {
+        guard server.authority.mayList(presenting: query.apiKey) else {
+            return writer.fail(server.authority.isConfigured ? .unauthorized : .forbidden)
+        }
+        var text = ""
+        for entry in try store.list() {
+            text += formatted(entry.address.path, with: query.format)
+            text += "\n"
+        }
+        writer.answer(text)
+    }
+
+    // MARK: - Peers
+
+    /// Looks for `address` on the peers; relays the request to the first that
+    /// holds it, or runs `otherwise` when none does.
+    func askPeers(for address: BlockAddress, body: IncomingBlock? = nil, otherwise: @escaping () -> Void) {
+        guard let peers else { return otherwise() }
+        peers.locate(address, on: eventLoop).assumeIsolated().whenComplete { [self] result in
+            if case .success(let peer?) = result {
+                relay(to: peer, body: body)
+            } else {
+                server.metrics.recordForward(.miss)
+                otherwise()
+            }
+        }
+    }
+
+    /// Sends this request unchanged to `peer` and streams its answer back.
+    func relay(to peer: Peer, body: IncomingBlock?) {
+        guard let peers = server.network else { return writer.fail(.internalServerError) }
+        let forwarded = PeerRequest(method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body)
+        peers.send(forwarded, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics))
+    }
+}
+
+/// Streams a peer's answer to the client unchanged (status, headers, body),
+/// with the client connection's backpressure.
+final class RelaySink: PeerAnswerSink {
+    private let writer: ResponseWriter
+    private let metrics: ServerMetrics
+    private let contentType: String?
+
+    /// Hop-by-hop and per-connection headers the writer sets itself.
+    static let connectionHeaders: Set<String> = ["connection", "keep-alive", "transfer-encoding", "x-content-type-options"]
+
+    init(writer: ResponseWriter, metrics: ServerMetrics, contentType: String? = nil) {
+        self.writer = writer
+        self.metrics = metrics
+        self.contentType = contentType
+    }
+
+    func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        var headers = HTTPHeaders()
+        for (name, value) in head.headers where !Self.connectionHeaders.contains(name.lowercased()) {
+            headers.add(name: name, value: value)
+        }
+        if let contentType, head.status == .ok {
+            headers.replaceOrAdd(name: "content-type", value: contentType)
+        }
+        metrics.recordForward(.hit)
+        writer.beginStream(head.status, headers: headers)
+        return writer.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        writer.writeBody(buffer)
+    }
+
+    func peerAnswerEnd() {
+        writer.endStream()
+    }
+
+    func peerAnswerFailed(_ error: any Error) {
+        metrics.recordForward(.error)
+        if writer.hasStarted {
+            writer.abort()
+        } else {
+            writer.fail(.badGateway)
+        }
+    }
+}

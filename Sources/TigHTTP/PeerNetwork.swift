@@ -1,0 +1,68 @@
+import NIOCore
+import NIOHTTP1
+import TigStore
+
+/// A peer pod, as `host:port`.
+public struct Peer: Hashable, Sendable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// Header that marks a request sent by a peer: it is answered locally only,
+/// so forwarding can never loop.
+public let forwardedHeader = "X-Tig-Forwarded"
+
+/// Header on a peer request for a channel's target: a channel found there is
+/// refused rather than followed, so resolution stops after one hop.
+public let noChannelHeader = "X-Tig-No-Channel"
+
+/// A request to send to a peer.
+public struct PeerRequest {
+    public var method: HTTPMethod
+    /// Path and query, exactly as the peer should see them.
+    public var uri: String
+    /// Set for channel-target requests (see `noChannelHeader`).
+    public var refuseChannels: Bool
+    /// The spooled request body, for writes.
+    public var body: IncomingBlock?
+
+    public init(method: HTTPMethod, uri: String, refuseChannels: Bool = false, body: IncomingBlock? = nil) {
+        self.method = method
+        self.uri = uri
+        self.refuseChannels = refuseChannels
+        self.body = body
+    }
+}
+
+/// Receives a peer's answer as it streams in. Used on the event loop that
+/// `PeerNetwork.send` was given; each returned future is backpressure.
+public protocol PeerAnswerSink: AnyObject {
+    func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void>
+    func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void>
+    func peerAnswerEnd()
+    func peerAnswerFailed(_ error: any Error)
+}
+
+/// What the HTTP front asks of the cluster when an address is not stored
+/// here. The cluster module implements it; a pod without peers has none.
+public protocol PeerNetwork: Sendable {
+    /// Asks every peer whether it holds `address`; succeeds with the first
+    /// that does, or nil when none does within the peer timeout.
+    func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?>
+
+    /// The pod where a new key slot at `address` belongs; nil means this one.
+    func home(of address: BlockAddress) -> Peer?
+
+    /// Sends `request` to `peer` (marked as forwarded) and streams the answer
+    /// into `sink`, calling it on `eventLoop`.
+    func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink)
+}

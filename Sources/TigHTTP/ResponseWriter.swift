@@ -1,0 +1,240 @@
+import Glibc
+import NIOCore
+import NIOHTTP1
+import TigStore
+
+/// Writes the one response to one request into the channel: simple answers,
+/// whole blocks, or a stream of parts (bursts, answers relayed from peers).
+/// Records the request's metrics and tells the connection when it is done.
+///
+/// Lives on the channel's event loop, like the handler that made it.
+final class ResponseWriter {
+    private let context: ChannelHandlerContext
+    private let server: ServerContext
+    private let method: HTTPMethod
+    private let version: HTTPVersion
+    private let started: NIODeadline
+    private var keepAlive: Bool
+    private let onComplete: (_ keepAlive: Bool) -> Void
+    private var status: HTTPResponseStatus = .ok
+    private var headSent = false
+    private(set) var isComplete = false
+
+    /// Blocks up to this size are read into memory and sent in one write;
+    /// larger ones are streamed.
+    static let inlineLimit = 64 * 1024
+    /// Slice of a streamed block per write: each completed slice counts as
+    /// progress for the idle timeout, and bounds memory over TLS.
+    static let streamSlice = 256 * 1024
+    static let fileRegionSlice = 4 << 20
+
+    init(
+        context: ChannelHandlerContext, server: ServerContext, head: HTTPRequestHead, started: NIODeadline,
+        onComplete: @escaping (_ keepAlive: Bool) -> Void
+    ) {
+        self.context = context
+        self.server = server
+        self.method = head.method
+        self.version = head.version
+        self.keepAlive = head.isKeepAlive
+        self.started = started
+        self.onComplete = onComplete
+    }
+
+    var eventLoop: any EventLoop { context.eventLoop }
+    var allocator: ByteBufferAllocator { context.channel.allocator }
+
+    // MARK: - Whole answers
+
+    /// An error (or bodiless) answer: the status and an empty body. With
+    /// `close`, the connection closes after it (used when a request body is
+    /// still on its way and will not be read).
+    func fail(_ status: HTTPResponseStatus, close: Bool = false) {
+        if close { keepAlive = false }
+        answer(status, body: nil)
+    }
+
+    /// A success answer with a text body (a path, a listing).
+    func answer(_ text: String) {
+        var buffer = allocator.buffer(capacity: text.utf8.count)
+        buffer.writeString(text)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        answer(.ok, headers: headers, body: buffer)
+    }
+
+    func answer(_ status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer?) {
+        var headers = headers
+        headers.replaceOrAdd(name: "content-length", value: String(body?.readableBytes ?? 0))
+        writeHead(status, headers: headers)
+        if let body, body.readableBytes > 0 {
+            server.metrics.bytesSent.increment(by: Int64(body.readableBytes))
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+        }
+        finish()
+    }
+
+    /// A presence answer for `HEAD`: the length when known, no body.
+    func answerHead(contentLength: Int?) {
+        var headers = HTTPHeaders()
+        if let contentLength { headers.add(name: "content-length", value: String(contentLength)) }
+        writeHead(.ok, headers: headers)
+        finish()
+    }
+
+    /// Sends a whole block and closes its file.
+    func send(_ file: BlockFile, contentType: String) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: contentType)
+        headers.add(name: "content-length", value: String(file.size))
+        headers.add(name: "cache-control", value: "no-store")
+        if file.size <= Self.inlineLimit {
+            let body: ByteBuffer
+            do {
+                body = try readInline(file)
+            } catch {
+                file.close()
+                server.logger.error("read failed", metadata: ["error": "\(error)"])
+                fail(.internalServerError)
+                return
+            }
+            file.close()
+            writeHead(.ok, headers: headers)
+            server.metrics.bytesSent.increment(by: Int64(body.readableBytes))
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+            finish()
+            return
+        }
+        writeHead(.ok, headers: headers)
+        writeFileBody(file).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success: finish()
+            case .failure: abort()
+            }
+        }
+    }
+
+    private func readInline(_ file: BlockFile) throws -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: file.size)
+        var offset = 0
+        while offset < file.size {
+            let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: file.size - offset) { pointer in
+                let result = pread(file.descriptor, pointer.baseAddress, file.size - offset, off_t(offset))
+                if result < 0 && errno != EINTR { throw StoreError("pread") }
+                return max(result, 0)
+            }
+            if read == 0 { break }
+            offset += read
+        }
+        return buffer
+    }
+
+    // MARK: - Streams
+
+    /// Starts a streamed answer (a burst, or a peer's answer being relayed).
+    func beginStream(_ status: HTTPResponseStatus, headers: HTTPHeaders) {
+        writeHead(status, headers: headers)
+        context.flush()
+    }
+
+    var hasStarted: Bool { headSent }
+
+    func writeBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        server.metrics.bytesSent.increment(by: Int64(buffer.readableBytes))
+        return context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))))
+    }
+
+    /// Streams a block's bytes as body and closes its file. Over plain HTTP
+    /// the kernel copies them (`sendfile`); over TLS they are read in slices.
+    func writeFileBody(_ file: BlockFile) -> EventLoopFuture<Void> {
+        server.metrics.bytesSent.increment(by: Int64(file.size))
+        guard file.size > 0 else {
+            file.close()
+            return eventLoop.makeSucceededVoidFuture()
+        }
+        if server.usesTLS {
+            let done = eventLoop.makePromise(of: Void.self)
+            writeSlices(of: file, from: 0, done: done)
+            done.futureResult.assumeIsolated().whenComplete { _ in file.close() }
+            return done.futureResult
+        }
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: file.descriptor)
+        var last: EventLoopFuture<Void> = eventLoop.makeSucceededVoidFuture()
+        var offset = 0
+        while offset < file.size {
+            let end = min(offset + Self.fileRegionSlice, file.size)
+            let region = FileRegion(fileHandle: handle, readerIndex: offset, endIndex: end)
+            last = context.write(NIOAny(HTTPServerResponsePart.body(.fileRegion(region))))
+            offset = end
+        }
+        context.flush()
+        last.assumeIsolated().whenComplete { _ in try? handle.close() }
+        return last
+    }
+
+    private func writeSlices(of file: BlockFile, from offset: Int, done: EventLoopPromise<Void>) {
+        guard offset < file.size else {
+            done.succeed(())
+            return
+        }
+        let count = min(Self.streamSlice, file.size - offset)
+        var buffer = allocator.buffer(capacity: count)
+        let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { pointer in
+            max(pread(file.descriptor, pointer.baseAddress, count, off_t(offset)), 0)
+        }
+        guard read > 0 else {
+            done.fail(StoreError("pread"))
+            return
+        }
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success: writeSlices(of: file, from: offset + read, done: done)
+            case .failure(let error): done.fail(error)
+            }
+        }
+    }
+
+    func endStream() {
+        finish()
+    }
+
+    /// Ends a response that cannot be completed (a peer or file failed after
+    /// the head was sent): closing the connection is the only honest signal.
+    func abort() {
+        guard !isComplete else { return }
+        isComplete = true
+        record()
+        context.close(promise: nil)
+    }
+
+    // MARK: - Plumbing
+
+    private func writeHead(_ status: HTTPResponseStatus, headers: HTTPHeaders) {
+        precondition(!headSent, "one response per request")
+        self.status = status
+        headSent = true
+        var headers = headers
+        headers.add(name: "x-content-type-options", value: "nosniff")
+        if !keepAlive {
+            headers.replaceOrAdd(name: "connection", value: "close")
+        } else if version.minor == 0 {
+            headers.replaceOrAdd(name: "connection", value: "keep-alive")
+        }
+        context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+    }
+
+    private func finish() {
+        guard !isComplete else { return }
+        isComplete = true
+        record()
+        let keepAlive = self.keepAlive
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).assumeIsolated().whenComplete { [context] _ in
+            if !keepAlive { context.close(promise: nil) }
+        }
+        onComplete(keepAlive)
+    }
+
+    private func record() {
+        server.metrics.recordRequest(method: method, code: status.code, duration: .nanoseconds((NIODeadline.now() - started).nanoseconds))
+    }
+}

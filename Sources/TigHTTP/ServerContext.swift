@@ -1,0 +1,68 @@
+import Logging
+import NIOCore
+import Synchronization
+import TigStore
+
+/// Limits and timeouts of the HTTP front.
+public struct HTTPLimits: Sendable {
+    /// Largest accepted request body (413 above).
+    public var maxBlockSize: Int
+    /// A request head must arrive completely within this (slowloris guard).
+    public var headerTimeout: TimeAmount
+    /// A connection with no traffic for this long is closed.
+    public var idleTimeout: TimeAmount
+
+    public init(maxBlockSize: Int = 128 << 20, headerTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60)) {
+        self.maxBlockSize = maxBlockSize
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// Whether the pod should receive traffic: the data directory is writable and
+/// the pod is not draining.
+public final class Readiness: Sendable {
+    private let draining = Atomic<Bool>(false)
+    private let store: BlockStore
+
+    public init(store: BlockStore) {
+        self.store = store
+    }
+
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    public func beginDraining() {
+        draining.store(true, ordering: .relaxed)
+    }
+
+    public var isReady: Bool {
+        !isDraining && store.isWritable
+    }
+}
+
+/// Everything a request handler needs, shared by all connections.
+public final class ServerContext: Sendable {
+    public let store: BlockStore
+    public let authority: APIKeyAuthority
+    public let metrics: ServerMetrics
+    public let readiness: Readiness
+    public let limits: HTTPLimits
+    public let usesTLS: Bool
+    public let logger: Logger
+    /// Set by the cluster when this pod has peers; nil when it runs alone.
+    public let network: (any PeerNetwork)?
+
+    public init(
+        store: BlockStore, authority: APIKeyAuthority, metrics: ServerMetrics, readiness: Readiness,
+        limits: HTTPLimits, usesTLS: Bool, logger: Logger, network: (any PeerNetwork)?
+    ) {
+        self.store = store
+        self.authority = authority
+        self.metrics = metrics
+        self.readiness = readiness
+        self.limits = limits
+        self.usesTLS = usesTLS
+        self.logger = logger
+        self.network = network
+    }
+}

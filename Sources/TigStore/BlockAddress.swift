@@ -1,0 +1,136 @@
+/// A 256-bit block address: the `<h>` of `/<h>.tig`.
+///
+/// Stored as four words so it hashes and compares cheaply and can be kept by
+/// the million in the retention schedule.
+public struct BlockAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var words: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(words: (UInt64, UInt64, UInt64, UInt64)) {
+        self.words = words
+    }
+
+    /// Builds an address from 32 raw bytes (a SHA-256 digest).
+    public init<Bytes: Collection<UInt8>>(digest: Bytes) {
+        precondition(digest.count == 32, "a block address is 32 bytes")
+        var words: [UInt64] = [0, 0, 0, 0]
+        for (index, byte) in digest.enumerated() {
+            words[index / 8] = words[index / 8] << 8 | UInt64(byte)
+        }
+        self.words = (words[0], words[1], words[2], words[3])
+    }
+
+    /// Parses exactly 64 lowercase hex digits. Anything else (uppercase,
+    /// other lengths, other characters) is not an address.
+    public init?<Bytes: Collection<UInt8>>(hex: Bytes) {
+        guard hex.count == 64 else { return nil }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var index = 0
+        for byte in hex {
+            let nibble: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte &- UInt8(ascii: "a") &+ 10
+            default: return nil
+            }
+            let value = UInt64(nibble)
+            switch index / 16 {
+            case 0: words.0 = words.0 << 4 | value
+            case 1: words.1 = words.1 << 4 | value
+            case 2: words.2 = words.2 << 4 | value
+            default: words.3 = words.3 << 4 | value
+            }
+            index += 1
+        }
+        self.words = words
+    }
+
+    public init?(hex: String) {
+        self.init(hex: Array(hex.utf8))
+    }
+
+    /// Parses a block path `/<64 hex>.tig` (the form used in requests, burst
+    /// lists and channel markers).
+    public init?<Bytes: Collection<UInt8>>(path: Bytes) {
+        guard path.count == Self.pathLength, path.first == UInt8(ascii: "/") else { return nil }
+        let hexStart = path.index(after: path.startIndex)
+        let hexEnd = path.index(hexStart, offsetBy: 64)
+        guard path[hexEnd...].elementsEqual(".tig".utf8) else { return nil }
+        self.init(hex: path[hexStart..<hexEnd])
+    }
+
+    public init?(path: String) {
+        self.init(path: Array(path.utf8))
+    }
+
+    /// Length of `/<64 hex>.tig`.
+    public static let pathLength = 69
+
+    /// The file name in the data directory: `<64 hex>.tig`.
+    public var fileName: String { withFileName { String(cString: $0) } }
+
+    /// The path clients use: `/<64 hex>.tig`.
+    public var path: String { "/" + fileName }
+
+    public var hex: String { String(fileName.dropLast(4)) }
+
+    public var description: String { path }
+
+    /// The 32 bytes of the address, most significant first.
+    public var bytes: [UInt8] {
+        var result = [UInt8]()
+        result.reserveCapacity(32)
+        for word in [words.0, words.1, words.2, words.3] {
+            for shift in stride(from: 56, through: 0, by: -8) {
+                result.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+            }
+        }
+        return result
+    }
+
+    public static func == (lhs: BlockAddress, rhs: BlockAddress) -> Bool {
+        lhs.words == rhs.words
+    }
+
+    public static func < (lhs: BlockAddress, rhs: BlockAddress) -> Bool {
+        (lhs.words.0, lhs.words.1, lhs.words.2, lhs.words.3) < (rhs.words.0, rhs.words.1, rhs.words.2, rhs.words.3)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+
+    /// A fresh random address (256 bits from the system's CSPRNG).
+    public static func random() -> BlockAddress {
+        var generator = SystemRandomNumberGenerator()
+        return BlockAddress(words: (generator.next(), generator.next(), generator.next(), generator.next()))
+    }
+}
+
+extension BlockAddress {
+    /// Calls `body` with the NUL-terminated file name `<64 hex>.tig`, built on
+    /// the stack: the hot read path does not allocate a String per request.
+    public func withFileName<Result>(_ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
+        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 69) { buffer in
+            for (wordIndex, word) in [words.0, words.1, words.2, words.3].enumerated() {
+                for nibbleIndex in 0..<16 {
+                    let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * nibbleIndex)) & 0xF
+                    buffer[wordIndex * 16 + nibbleIndex] = CChar(bitPattern: nibble < 10 ? nibble + 48 : nibble + 87)
+                }
+            }
+            for (offset, byte) in ".tig".utf8.enumerated() {
+                buffer[64 + offset] = CChar(bitPattern: byte)
+            }
+            buffer[68] = 0
+            return try body(UnsafePointer(buffer.baseAddress!))
+        }
+    }
+
+    /// Parses a data-directory file name `<64 hex>.tig`.
+    public init?<Bytes: Collection<UInt8>>(fileName: Bytes) {
+        guard fileName.count == 68, fileName.suffix(4).elementsEqual(".tig".utf8) else { return nil }
+        self.init(hex: fileName.prefix(64))
+    }
+}

@@ -1,0 +1,467 @@
+import CTigSystem
+import Glibc
+import Logging
+import NIOConcurrencyHelpers
+
+/// The data directory: content blocks, key slots and channel markers as
+/// `<64 hex>.tig` files, and nothing else.
+///
+/// Every new file starts unnamed (`O_TMPFILE`) and is linked under its name
+/// only when complete, so no name ever shows partial bytes and a crash leaves
+/// no content block whose bytes do not hash to its name. Mutations of one
+/// address run under that address's lock; reads take none.
+public final class BlockStore: Sendable {
+    public let directory: String
+    public let policy: RetentionPolicy
+    public let statistics = StoreStatistics()
+    let directoryDescriptor: CInt
+    private let clock: any WallClock
+    private let locks = AddressLocks()
+    private let schedule: NIOLockedValueBox<RetentionSchedule>
+    private let logger: Logger
+
+    /// Opens the data directory, checks that it can hold unnamed files, and
+    /// files every existing block for retention from now (a restart gives
+    /// every block a full period).
+    public init(directory: String, retention: Duration, clock: any WallClock, logger: Logger) throws {
+        self.directory = directory
+        self.clock = clock
+        self.logger = logger
+        let now = clock.now()
+        self.policy = RetentionPolicy(retention: retention, startTime: now)
+        self.schedule = NIOLockedValueBox(RetentionSchedule(step: policy.sweepStep, now: now))
+        let descriptor = tig_open_directory(directory)
+        guard descriptor >= 0 else { throw StoreError("open \(directory)") }
+        self.directoryDescriptor = descriptor
+        guard isWritable else {
+            throw StoreError("create unnamed files (O_TMPFILE) in \(directory)")
+        }
+        try loadExistingBlocks(now: now)
+    }
+
+    deinit {
+        close(directoryDescriptor)
+    }
+
+    private func loadExistingBlocks(now: WallTime) throws {
+        let expiry = policy.expiry(lastUse: now)
+        try forEachBlockFile { address, status in
+            statistics.added(bytes: Int(status.st_size))
+            schedule.withLockedValue { $0.schedule(address, expiry: expiry) }
+        }
+    }
+
+    /// Whether a new block could be created now (the readiness check).
+    public var isWritable: Bool {
+        let probe = tig_open_unnamed(directoryDescriptor)
+        guard probe >= 0 else { return false }
+        close(probe)
+        return true
+    }
+
+    // MARK: - Reading
+
+    /// What a read finds at an address.
+    public enum Lookup: Sendable {
+        case absent
+        /// A content block or plain key slot; the caller closes the file.
+        case block(BlockFile)
+        /// A channel marker (its file is already closed).
+        case channel(ChannelMarker)
+    }
+
+    /// Opens `address` for reading and, when `touch` is set, resets its
+    /// retention timer.
+    public func open(_ address: BlockAddress, touch: Bool) throws -> Lookup {
+        let descriptor = address.withFileName { tig_open_read(directoryDescriptor, $0) }
+        guard descriptor >= 0 else {
+            if errno == ENOENT || errno == ELOOP { return .absent }
+            throw StoreError("open \(address)")
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.isRegularFile else {
+            close(descriptor)
+            return .absent
+        }
+        let file = BlockFile(descriptor: descriptor, status: status)
+        if touch { self.touch(file) }
+        if let marker = try channelMarker(in: file) {
+            file.close()
+            return .channel(marker)
+        }
+        return .block(file)
+    }
+
+    /// What `HEAD` reports: presence, kind and size, without touching timers.
+    public enum Presence: Sendable, Equatable {
+        case absent
+        case block(kind: BlockKind, size: Int)
+        case channel(ChannelMarker)
+    }
+
+    public func presence(of address: BlockAddress) throws -> Presence {
+        switch try open(address, touch: false) {
+        case .absent: return .absent
+        case .channel(let marker): return .channel(marker)
+        case .block(let file):
+            file.close()
+            return .block(kind: file.kind, size: file.size)
+        }
+    }
+
+    /// Resets a block's retention timer, unless it was reset very recently.
+    public func touch(_ file: BlockFile) {
+        let now = clock.now()
+        if policy.needsTouch(lastUse: file.lastUse, now: now) {
+            var times = [timespec](repeating: timespec(wallTime: now), count: 2)
+            _ = futimens(file.descriptor, &times)
+        }
+    }
+
+    private func channelMarker(in file: BlockFile) throws -> ChannelMarker? {
+        guard ChannelMarker.possibleSizes.contains(file.size) else { return nil }
+        guard let marker = ChannelMarker(value: try file.readPrefix(file.size)) else { return nil }
+        // Only a key slot can forward writes; a content block holding the
+        // write-only text is just that text.
+        if case .writeOnly = marker, file.kind == .content { return nil }
+        return marker
+    }
+
+    // MARK: - Writing
+
+    /// Starts receiving a body of at most `limit` bytes.
+    public func incoming(limit: Int) throws -> IncomingBlock {
+        try IncomingBlock(directory: directoryDescriptor, limit: limit)
+    }
+
+    /// Stores a body as the content block at its SHA-256 and returns that
+    /// address. Storing bytes that are already stored only resets their timer;
+    /// a key slot squatting at the address is replaced, because a content
+    /// address is authoritative.
+    @discardableResult
+    public func storeContent(_ body: IncomingBlock) throws -> BlockAddress {
+        let address = body.address
+        try locks.withLock(address) {
+            try linkContentLocked(body, at: address)
+        }
+        return address
+    }
+
+    private func linkContentLocked(_ body: IncomingBlock, at address: BlockAddress) throws {
+        guard fchmod(body.descriptor, BlockKind.content.mode) == 0 else { throw StoreError("fchmod") }
+        if try linkNew(body, at: address) { return }
+        switch try inspectLocked(address) {
+        case .content:
+            // Same address, same bytes: storing again only resets the timer.
+            var times = [timespec](repeating: timespec(wallTime: clock.now()), count: 2)
+            _ = address.withFileName { utimensat(directoryDescriptor, $0, &times, AT_SYMLINK_NOFOLLOW) }
+        case .absent:
+            // Deleted between the failed link and the look: link again.
+            try linkContentLocked(body, at: address)
+        case .slot(let size), .marker(_, let size):
+            try replaceLocked(address, with: body, oldSize: size)
+        }
+    }
+
+    /// How a key-slot write treats an existing value.
+    public enum SlotWriteMode: Sendable {
+        /// Replace the value (plain `PUT`).
+        case replace
+        /// Create only if absent (`setifnot=1`).
+        case createOnly
+        /// Append to the value (`append=1`).
+        case append
+    }
+
+    public enum SlotWriteOutcome: Sendable, Equatable {
+        case stored
+        /// The address holds a content block (immutable).
+        case refusedContent
+        /// The address holds a channel marker (cannot be overwritten).
+        case refusedChannel
+        /// `createOnly` found the address taken.
+        case refusedExists
+    }
+
+    /// Writes a key slot. A body that hashes to the slot's own address is
+    /// stored as that content block (its address is then authoritative).
+    public func writeSlot(_ address: BlockAddress, body: IncomingBlock, mode: SlotWriteMode) throws -> SlotWriteOutcome {
+        let isOwnContent = body.address == address
+        return try locks.withLock(address) {
+            let existing = try inspectLocked(address)
+            switch (existing, mode) {
+            case (.content, _):
+                return .refusedContent
+            case (.marker, _):
+                return .refusedChannel
+            case (.slot, .createOnly):
+                return .refusedExists
+            case (.absent, _):
+                if isOwnContent {
+                    try linkContentLocked(body, at: address)
+                } else {
+                    guard fchmod(body.descriptor, BlockKind.slot.mode) == 0 else { throw StoreError("fchmod") }
+                    guard try linkNew(body, at: address) else { return .refusedExists }
+                }
+                return .stored
+            case (.slot(let size), .replace):
+                let kind: BlockKind = isOwnContent ? .content : .slot
+                guard fchmod(body.descriptor, kind.mode) == 0 else { throw StoreError("fchmod") }
+                try replaceLocked(address, with: body, oldSize: size)
+                return .stored
+            case (.slot, .append):
+                try appendLocked(body, to: address)
+                return .stored
+            }
+        }
+    }
+
+    /// What an address holds, seen under its lock.
+    private enum Existing {
+        case absent
+        case content
+        case slot(size: Int)
+        case marker(ChannelMarker, size: Int)
+    }
+
+    private func inspectLocked(_ address: BlockAddress) throws -> Existing {
+        switch try open(address, touch: false) {
+        case .absent:
+            return .absent
+        case .channel(let marker):
+            return .marker(marker, size: marker.value.utf8.count)
+        case .block(let file):
+            file.close()
+            return file.kind == .content ? .content : .slot(size: file.size)
+        }
+    }
+
+    /// Links the unnamed body under the address; false if the name is taken.
+    private func linkNew(_ body: IncomingBlock, at address: BlockAddress) throws -> Bool {
+        let result = address.withFileName { tig_link_unnamed(body.descriptor, directoryDescriptor, $0) }
+        if result != 0 {
+            if errno == EEXIST { return false }
+            throw StoreError("link \(address)")
+        }
+        statistics.added(bytes: body.size)
+        fileForRetention(address)
+        return true
+    }
+
+    /// Atomically replaces the file at `address`: link the body under a fresh
+    /// random `<64 hex>.tig` name, then rename it over the old one. Readers see
+    /// the old file or the new one, never a mix; a crash in between leaves an
+    /// unreachable random slot that retention removes.
+    private func replaceLocked(_ address: BlockAddress, with body: IncomingBlock, oldSize: Int) throws {
+        var temporary = BlockAddress.random()
+        while true {
+            let result = temporary.withFileName { tig_link_unnamed(body.descriptor, directoryDescriptor, $0) }
+            if result == 0 { break }
+            guard errno == EEXIST else { throw StoreError("link temporary") }
+            temporary = BlockAddress.random()
+        }
+        let renamed = temporary.withFileName { from in
+            address.withFileName { to in renameat(directoryDescriptor, from, directoryDescriptor, to) }
+        }
+        guard renamed == 0 else {
+            let error = StoreError("rename over \(address)")
+            _ = temporary.withFileName { unlinkat(directoryDescriptor, $0, 0) }
+            throw error
+        }
+        statistics.resized(by: body.size - oldSize)
+        fileForRetention(address)
+    }
+
+    /// Appends the body to an existing slot with `O_APPEND`. The address lock
+    /// keeps concurrent appends whole; on failure the slot is cut back to its
+    /// old length so no partial append remains.
+    private func appendLocked(_ body: IncomingBlock, to address: BlockAddress) throws {
+        let target = address.withFileName { tig_open_append(directoryDescriptor, $0) }
+        guard target >= 0 else { throw StoreError("open for append \(address)") }
+        defer { close(target) }
+        var status = stat()
+        guard fstat(target, &status) == 0 else { throw StoreError("fstat \(address)") }
+        do {
+            try copy(from: body.descriptor, count: body.size, to: target)
+        } catch {
+            _ = ftruncate(target, status.st_size)
+            throw error
+        }
+        statistics.resized(by: body.size)
+    }
+
+    private func copy(from source: CInt, count: Int, to target: CInt) throws {
+        let chunk = 1 << 16
+        try withUnsafeTemporaryAllocation(byteCount: chunk, alignment: 16) { buffer in
+            var offset = 0
+            while offset < count {
+                let read = pread(source, buffer.baseAddress!, min(chunk, count - offset), off_t(offset))
+                if read < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError("pread")
+                }
+                guard read > 0 else { throw StoreError("pread", code: EIO) }
+                var written = 0
+                while written < read {
+                    let result = write(target, buffer.baseAddress! + written, read - written)
+                    if result < 0 {
+                        if errno == EINTR { continue }
+                        throw StoreError("append")
+                    }
+                    written += result
+                }
+                offset += read
+            }
+        }
+    }
+
+    // MARK: - Take and delete
+
+    public enum TakeOutcome: Sendable {
+        case absent
+        /// The slot's value, already removed from the store (or a content
+        /// block, which `take` only reads). The caller closes the file.
+        case taken(BlockFile)
+        case channel(ChannelMarker)
+    }
+
+    /// Reads a key slot and deletes it in one step: of concurrent takers
+    /// exactly one gets the value.
+    public func take(_ address: BlockAddress, touch: Bool) throws -> TakeOutcome {
+        try locks.withLock(address) {
+            switch try open(address, touch: touch) {
+            case .absent:
+                return .absent
+            case .channel(let marker):
+                return .channel(marker)
+            case .block(let file):
+                if file.kind == .slot {
+                    _ = address.withFileName { unlinkat(directoryDescriptor, $0, 0) }
+                    statistics.removed(bytes: file.size)
+                }
+                return .taken(file)
+            }
+        }
+    }
+
+    public enum DeleteOutcome: Sendable, Equatable {
+        case deleted
+        case absent
+        /// Content blocks and channel markers cannot be deleted.
+        case refused
+    }
+
+    public func deleteSlot(_ address: BlockAddress) throws -> DeleteOutcome {
+        try locks.withLock(address) {
+            switch try inspectLocked(address) {
+            case .absent:
+                return .absent
+            case .content, .marker:
+                return .refused
+            case .slot(let size):
+                try unlinkLocked(address, size: size)
+                return .deleted
+            }
+        }
+    }
+
+    private func unlinkLocked(_ address: BlockAddress, size: Int) throws {
+        let result = address.withFileName { unlinkat(directoryDescriptor, $0, 0) }
+        guard result == 0 else {
+            if errno == ENOENT { return }
+            throw StoreError("unlink \(address)")
+        }
+        statistics.removed(bytes: size)
+    }
+
+    // MARK: - Listing
+
+    public struct Entry: Sendable, Equatable {
+        public let address: BlockAddress
+        public let kind: BlockKind
+        public let size: Int
+        public let lastUse: WallTime
+    }
+
+    /// Every stored block, newest first.
+    public func list() throws -> [Entry] {
+        var entries: [Entry] = []
+        try forEachBlockFile { address, status in
+            entries.append(Entry(address: address, kind: BlockKind(mode: status.st_mode), size: Int(status.st_size), lastUse: status.lastUse))
+        }
+        return entries.sorted { ($0.lastUse, $0.address) > ($1.lastUse, $1.address) }
+    }
+
+    /// Calls `body` for every regular `<64 hex>.tig` file; other names are
+    /// not the store's and are left alone.
+    private func forEachBlockFile(_ body: (BlockAddress, stat) throws -> Void) throws {
+        let listing = dup(directoryDescriptor)
+        guard listing >= 0, let stream = fdopendir(listing) else { throw StoreError("opendir \(directory)") }
+        defer { closedir(stream) }
+        rewinddir(stream)
+        while let entry = readdir(stream) {
+            let parsed: BlockAddress? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let name = raw.prefix { $0 != 0 }
+                return BlockAddress(fileName: name)
+            }
+            guard let address = parsed else { continue }
+            var status = stat()
+            let found = address.withFileName { tig_stat_at(directoryDescriptor, $0, &status) }
+            guard found == 0, status.isRegularFile else { continue }
+            try body(address, status)
+        }
+    }
+
+    // MARK: - Retention
+
+    private func fileForRetention(_ address: BlockAddress) {
+        let expiry = policy.expiry(lastUse: clock.now())
+        schedule.withLockedValue { $0.schedule(address, expiry: expiry) }
+    }
+
+    /// Deletes every block whose timer ran out by `now`, re-filing those that
+    /// were used since they were filed. Returns how many were deleted.
+    @discardableResult
+    public func sweep(now: WallTime) -> Int {
+        let due = schedule.withLockedValue { $0.takeDue(now: now) }
+        var deleted = 0
+        for address in due {
+            do {
+                if try expireIfIdle(address, now: now) { deleted += 1 }
+            } catch {
+                logger.warning("sweep failed", metadata: ["address": "\(address)", "error": "\(error)"])
+                schedule.withLockedValue { $0.schedule(address, expiry: now + policy.sweepStep) }
+            }
+        }
+        return deleted
+    }
+
+    private func expireIfIdle(_ address: BlockAddress, now: WallTime) throws -> Bool {
+        try locks.withLock(address) {
+            var status = stat()
+            let found = address.withFileName { tig_stat_at(directoryDescriptor, $0, &status) }
+            guard found == 0 else {
+                if errno == ENOENT { return false }
+                throw StoreError("stat \(address)")
+            }
+            let expiry = policy.expiry(lastUse: status.lastUse)
+            guard expiry <= now else {
+                schedule.withLockedValue { $0.schedule(address, expiry: expiry) }
+                return false
+            }
+            try unlinkLocked(address, size: Int(status.st_size))
+            statistics.sweptOne()
+            return true
+        }
+    }
+
+    /// When the sweeper should next run.
+    public var nextSweep: WallTime {
+        schedule.withLockedValue { $0.nextStepEnd }
+    }
+
+    /// How many addresses the retention schedule tracks.
+    public var scheduledCount: Int {
+        schedule.withLockedValue { $0.count }
+    }
+}

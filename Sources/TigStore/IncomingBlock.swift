@@ -1,0 +1,58 @@
+import CTigSystem
+import Glibc
+
+/// A request body on its way into the store: written to an unnamed file in the
+/// data directory and hashed as it arrives, so memory does not grow with its
+/// size and nothing is visible under a block name until the store links it.
+/// Dropping it without storing leaves nothing behind.
+public final class IncomingBlock {
+    let descriptor: CInt
+    private let hasher = SHA256Hasher()
+    private let limit: Int
+    public private(set) var size = 0
+    private var digest: BlockAddress?
+
+    public enum Failure: Error, Equatable {
+        /// The body is larger than the store accepts.
+        case tooLarge
+    }
+
+    init(directory: CInt, limit: Int) throws {
+        let descriptor = tig_open_unnamed(directory)
+        guard descriptor >= 0 else { throw StoreError("open(O_TMPFILE)") }
+        self.descriptor = descriptor
+        self.limit = limit
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Appends the next part of the body.
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        guard size + bytes.count <= limit else { throw Failure.tooLarge }
+        hasher.update(bytes)
+        var written = 0
+        while written < bytes.count {
+            let result = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw StoreError("write")
+            }
+            written += result
+        }
+        size += bytes.count
+    }
+
+    public func append(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try append($0) }
+    }
+
+    /// SHA-256 of the whole body; call once all parts are appended.
+    public var address: BlockAddress {
+        if let digest { return digest }
+        let digest = hasher.finish()
+        self.digest = digest
+        return digest
+    }
+}

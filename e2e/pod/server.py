@@ -1,0 +1,108 @@
+"""A real `tig serve` process on a loopback port, for the single-pod suite."""
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import urllib3
+
+# The health probe of an HTTPS server uses a throwaway certificate.
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+REPO = Path(__file__).resolve().parents[2]
+TIG_BIN = os.environ.get("TIG_BIN", str(REPO / ".build" / "debug" / "tig"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def poll(condition, timeout=10.0, interval=0.02, message="condition"):
+    """Waits for `condition()` to be truthy; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {message}")
+        time.sleep(interval)
+
+
+class TigProcess:
+    """Starts `tig serve` with a data directory of its own (or a given one)."""
+
+    def __init__(self, *extra_args, data=None, env=None, scheme="http", port=None):
+        self.owned_data = data is None
+        self.data = Path(data or tempfile.mkdtemp(prefix="tig-pod-"))
+        self.port = port or free_port()
+        self.scheme = scheme
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.extra_args = list(extra_args)
+        self.env = {k: v for k, v in os.environ.items() if k not in ("APIKEY", "TIG_DATA", "TIG_CLUSTER", "TIG_PEERS")}
+        self.env.update(env or {})
+        self.log_path = Path(tempfile.mkstemp(prefix="tig-pod-", suffix=".log")[1])
+        self.process = None
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [TIG_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data), *self.extra_args],
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        poll(self._healthy, message=f"tig on {self.url} (log: {self.log_text()})")
+        return self
+
+    def _healthy(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"tig exited with {self.process.returncode}: {self.log_text()}")
+        try:
+            return requests.get(self.url + "/healthz", timeout=1, verify=False).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self, sig=signal.SIGKILL):
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=30)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process:
+            self.log.close()
+
+    def files(self):
+        return sorted(p.name for p in self.data.iterdir())
+
+    def block_files(self):
+        return [name for name in self.files() if name.endswith(".tig")]
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def metric(url, name, labels=""):
+    """The value of one Prometheus sample, e.g. metric(url, "tig_blocks")."""
+    import re
+    text = requests.get(url + "/metrics", timeout=5).text
+    match = re.search(rf"^{re.escape(name + labels)} ([0-9.e+]+)$", text, re.MULTILINE)
+    if match is None:
+        raise AssertionError(f"no sample {name}{labels} in:\n{text}")
+    return float(match.group(1))

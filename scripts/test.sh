@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite: builds once (debug), then runs every suite on that
+# build. Run as root: the suites mount tmpfs and create network namespaces.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+echo "== build"
+swift build --build-tests 2>&1 | grep -v "found 1 file(s) which are unhandled" | tail -n 3
+
+echo "== unit tests (Swift Testing)"
+swift test --skip-build --disable-xctest
+
+export TIG_BIN="$PWD/.build/debug/tig"
+echo "== pod server (real process, real sockets)"
+python3 -m pytest -q -p no:cacheprovider e2e/pod
