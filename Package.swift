@@ -40,19 +40,30 @@ let package = Package(
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(
+            name: "TigCluster",
+            dependencies: [
+                "TigStore", "TigHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "tig",
             dependencies: [
-                "TigStore", "TigHTTP",
+                "TigStore", "TigHTTP", "TigCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "TigStoreTests", dependencies: ["TigStore"]),
         .testTarget(name: "TigHTTPTests", dependencies: ["TigHTTP", "TigStore"]),
+        .testTarget(name: "TigClusterTests", dependencies: ["TigCluster", "TigHTTP", "TigStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -48,6 +48,13 @@ public final class APIKeyAuthority: Sendable {
         return Self.constantTimeEqual(Array(presented.utf8), key)
     }
 
+    /// The key to present to peers (requests sent on this pod's behalf, such
+    /// as a drain), when one is configured.
+    public var keyForPeers: String? {
+        guard case .key(let key) = configured() else { return nil }
+        return String(decoding: key, as: UTF8.self)
+    }
+
     public var isConfigured: Bool {
         configured() != .none
     }

@@ -137,7 +137,7 @@ public struct QueryParameters: Equatable, Sendable {
 
     /// Percent-encodes everything but unreserved characters, for values put
     /// into URIs sent to peers.
-    static func percentEncoded(_ text: String) -> String {
+    public static func percentEncoded(_ text: String) -> String {
         var result = ""
         for byte in text.utf8 {
             switch byte {

@@ -91,7 +91,7 @@ final class ResponseWriter {
         if file.size <= Self.inlineLimit {
             let body: ByteBuffer
             do {
-                body = try readInline(file)
+                body = try allocator.read(file, at: 0, count: file.size)
             } catch {
                 file.close()
                 server.logger.error("read failed", metadata: ["error": "\(error)"])
@@ -112,21 +112,6 @@ final class ResponseWriter {
             case .failure: abort()
             }
         }
-    }
-
-    private func readInline(_ file: BlockFile) throws -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: file.size)
-        var offset = 0
-        while offset < file.size {
-            let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: file.size - offset) { pointer in
-                let result = pread(file.descriptor, pointer.baseAddress, file.size - offset, off_t(offset))
-                if result < 0 && errno != EINTR { throw StoreError("pread") }
-                return max(result, 0)
-            }
-            if read == 0 { break }
-            offset += read
-        }
-        return buffer
     }
 
     // MARK: - Streams
@@ -177,18 +162,16 @@ final class ResponseWriter {
             done.succeed(())
             return
         }
-        let count = min(Self.streamSlice, file.size - offset)
-        var buffer = allocator.buffer(capacity: count)
-        let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { pointer in
-            max(pread(file.descriptor, pointer.baseAddress, count, off_t(offset)), 0)
-        }
-        guard read > 0 else {
-            done.fail(StoreError("pread"))
+        let buffer: ByteBuffer
+        do {
+            buffer = try allocator.read(file, at: offset, count: min(Self.streamSlice, file.size - offset))
+        } catch {
+            done.fail(error)
             return
         }
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { [self] result in
             switch result {
-            case .success: writeSlices(of: file, from: offset + read, done: done)
+            case .success: writeSlices(of: file, from: offset + buffer.readableBytes, done: done)
             case .failure(let error): done.fail(error)
             }
         }
@@ -236,5 +219,18 @@ final class ResponseWriter {
 
     private func record() {
         server.metrics.recordRequest(method: method, code: status.code, duration: .nanoseconds((NIODeadline.now() - started).nanoseconds))
+    }
+}
+
+extension ByteBufferAllocator {
+    /// Reads `count` bytes of `file` from `offset` into a new buffer; a file
+    /// that ends sooner is an error (it changed under us).
+    public func read(_ file: BlockFile, at offset: Int, count: Int) throws -> ByteBuffer {
+        var buffer = self.buffer(capacity: count)
+        let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { pointer in
+            try file.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: pointer.prefix(count)))
+        }
+        guard read == count else { throw StoreError("pread", code: EIO) }
+        return buffer
     }
 }

@@ -38,6 +38,18 @@ public struct BlockFile: Sendable {
         self.lastUse = status.lastUse
     }
 
+    /// A second, independent handle on the same bytes; the caller closes it.
+    public func duplicate() throws -> BlockFile {
+        let copy = dup(descriptor)
+        guard copy >= 0 else { throw StoreError("dup") }
+        var status = stat()
+        guard fstat(copy, &status) == 0 else {
+            Glibc.close(copy)
+            throw StoreError("fstat")
+        }
+        return BlockFile(descriptor: copy, status: status)
+    }
+
     public func close() {
         _ = Glibc.close(descriptor)
     }
@@ -50,17 +62,25 @@ public struct BlockFile: Sendable {
     /// Reads up to `count` bytes from the start.
     public func readPrefix(_ count: Int) throws -> [UInt8] {
         try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            initialized = 0
-            while initialized < count {
-                let result = pread(descriptor, buffer.baseAddress! + initialized, count - initialized, off_t(initialized))
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw StoreError("pread")
-                }
-                if result == 0 { break }
-                initialized += result
-            }
+            initialized = try read(at: 0, into: UnsafeMutableRawBufferPointer(buffer))
         }
+    }
+
+    /// Fills `buffer` from `offset` on (less only at the end of the file) and
+    /// returns how many bytes it read.
+    public func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var filled = 0
+        while filled < buffer.count {
+            let result = pread(descriptor, base + filled, buffer.count - filled, off_t(offset + filled))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw StoreError("pread")
+            }
+            if result == 0 { break }
+            filled += result
+        }
+        return filled
     }
 }
 

@@ -73,23 +73,29 @@ public final class BlockStore: Sendable {
     /// Opens `address` for reading and, when `touch` is set, resets its
     /// retention timer.
     public func open(_ address: BlockAddress, touch: Bool) throws -> Lookup {
-        let descriptor = address.withFileName { tig_open_read(directoryDescriptor, $0) }
-        guard descriptor >= 0 else {
-            if errno == ENOENT || errno == ELOOP { return .absent }
-            throw StoreError("open \(address)")
-        }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, status.isRegularFile else {
-            close(descriptor)
-            return .absent
-        }
-        let file = BlockFile(descriptor: descriptor, status: status)
+        guard let file = try openStored(address) else { return .absent }
         if touch { self.touch(file) }
         if let marker = try channelMarker(in: file) {
             file.close()
             return .channel(marker)
         }
         return .block(file)
+    }
+
+    /// Opens `address` as stored, without interpreting channel markers or
+    /// touching its timer: the bytes and kind, for handing it to another pod.
+    public func openStored(_ address: BlockAddress) throws -> BlockFile? {
+        let descriptor = address.withFileName { tig_open_read(directoryDescriptor, $0) }
+        guard descriptor >= 0 else {
+            if errno == ENOENT || errno == ELOOP { return nil }
+            throw StoreError("open \(address)")
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.isRegularFile else {
+            close(descriptor)
+            return nil
+        }
+        return BlockFile(descriptor: descriptor, status: status)
     }
 
     /// What `HEAD` reports: presence, kind and size, without touching timers.
@@ -362,6 +368,16 @@ public final class BlockStore: Sendable {
                 try unlinkLocked(address, size: size)
                 return .deleted
             }
+        }
+    }
+
+    /// Removes a block of any kind, once another pod holds it (drain).
+    public func evict(_ address: BlockAddress) throws {
+        try locks.withLock(address) {
+            var status = stat()
+            let found = address.withFileName { tig_stat_at(directoryDescriptor, $0, &status) }
+            guard found == 0 else { return }
+            try unlinkLocked(address, size: Int(status.st_size))
         }
     }
 

@@ -48,6 +48,14 @@ public final class IncomingBlock {
         try bytes.withUnsafeBytes { try append($0) }
     }
 
+    /// A second, independent handle on the bytes received so far, for sending
+    /// them on (to a peer) from any thread. The caller closes it.
+    public func reopen() throws -> BlockFile {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw StoreError("fstat") }
+        return try BlockFile(descriptor: descriptor, status: status).duplicate()
+    }
+
     /// SHA-256 of the whole body; call once all parts are appended.
     public var address: BlockAddress {
         if let digest { return digest }

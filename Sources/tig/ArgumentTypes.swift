@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import TigStore
 
 /// A duration flag: a number and a unit, `ms`, `s`, `m` or `h` (`250ms`,
 /// `2s`, `10m`, `1.5h`).
@@ -21,7 +22,7 @@ struct DurationArgument: ExpressibleByArgument, Sendable, Equatable {
     }
 
     var defaultValueDescription: String {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        let nanoseconds = duration.nanoseconds
         if nanoseconds == 0 { return "0s" }
         if nanoseconds % 3_600_000_000_000 == 0 { return "\(nanoseconds / 3_600_000_000_000)h" }
         if nanoseconds % 60_000_000_000 == 0 { return "\(nanoseconds / 60_000_000_000)m" }

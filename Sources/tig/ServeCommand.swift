@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import TigCluster
 import TigHTTP
 import TigStore
 
@@ -43,11 +44,32 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Close connections with no traffic for this long.")
     var idleTimeout = DurationArgument(.seconds(60))
 
+    @Option(help: "DNS name of the headless Service whose addresses are the peers. Env: TIG_CLUSTER.")
+    var cluster: String?
+
+    @Option(help: "Static peers instead of DNS, HOST:PORT,HOST:PORT. Env: TIG_PEERS.")
+    var peers: String?
+
+    @Option(help: "How often to re-resolve the peers.")
+    var peerRefresh = DurationArgument(.seconds(5))
+
+    @Option(help: "How long to wait for peers to say whether they hold a block.")
+    var peerTimeout = DurationArgument(.milliseconds(250))
+
+    @Flag(help: "Verify peers' TLS certificates (off by default inside a cluster).")
+    var peerTlsVerify = false
+
+    @Option(help: "Upper bound of the drain (pushing every block to the peers) after SIGTERM.")
+    var drainTimeout = DurationArgument(.seconds(25))
+
     @Option(help: "After SIGTERM, keep serving (unready) this long so load balancers stop sending traffic first; a second signal cuts it short.")
     var shutdownDelay = DurationArgument(.zero)
 
     func validate() throws {
-        for (name, value) in [("--retention", retention), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout)]
+        for (name, value) in [
+            ("--retention", retention), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
+            ("--peer-refresh", peerRefresh), ("--peer-timeout", peerTimeout), ("--drain-timeout", drainTimeout),
+        ]
         where value.duration <= .zero {
             throw ValidationError("\(name) must be positive")
         }
@@ -82,39 +104,72 @@ struct ServeCommand: AsyncParsableCommand {
         let (host, port) = try listenAddress(environment["TIG_LISTEN"] ?? listen, tls: tls != nil)
         let metrics = ServerMetrics(statistics: store.statistics)
         let readiness = Readiness(store: store)
+        let authority = APIKeyAuthority(environmentKey: environment["APIKEY"], dataDirectory: dataDirectory, explicitFile: apikeyFile, logger: logger)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let cluster = try clusterSource(environment: environment, port: port).map { source in
+            Cluster(source: source, port: port, podIP: environment["POD_IP"], tls: tls != nil, options: self,
+                    store: store, readiness: readiness, authority: authority, metrics: metrics, group: group, logger: logger)
+        }
         let context = ServerContext(
             store: store,
-            authority: APIKeyAuthority(environmentKey: environment["APIKEY"], dataDirectory: dataDirectory, explicitFile: apikeyFile, logger: logger),
+            authority: authority,
             metrics: metrics,
             readiness: readiness,
             limits: HTTPLimits(maxBlockSize: maxBlockSize.bytes, headerTimeout: headerTimeout.timeAmount, idleTimeout: idleTimeout.timeAmount),
             usesTLS: tls != nil,
             logger: logger,
-            network: nil)
-        let group = MultiThreadedEventLoopGroup.singleton
+            network: cluster?.network)
         let signals = ShutdownSignals()
         let server = try await TigServer(host: host, port: port, tls: tls, server: context, group: group)
         logger.info("listening", metadata: [
-            "address": "\(server.localAddress.map { "\($0)" } ?? "\(host):\(port)")",
+            "address": "\(host):\(server.localAddress?.port ?? port)",
             "data": "\(dataDirectory)",
             "blocks": "\(store.statistics.blocks)",
             "retention": "\(retention.defaultValueDescription)",
             "tls": "\(tls != nil)",
+            "cluster": "\(cluster.map { "\($0.source)" } ?? "none")",
         ])
 
         let signal = await signals.next()
+        let deadline = ContinuousClock.now + drainTimeout.duration
         readiness.beginDraining()
         logger.info("draining", metadata: ["signal": "\(signal)", "delay": "\(shutdownDelay.defaultValueDescription)"])
-        if shutdownDelay.duration > .zero {
+        // While still serving (peers may ask for what this pod holds), hand
+        // every block to the peers.
+        await cluster?.drainer.drain(until: deadline)
+        let remainingDelay = shutdownDelay.duration - drainTimeout.duration + (deadline - ContinuousClock.now)
+        if remainingDelay > .zero {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: shutdownDelay.duration) }
+                group.addTask { try? await Task.sleep(for: remainingDelay) }
                 group.addTask { _ = await signals.next() }
                 await group.next()
                 group.cancelAll()
             }
         }
-        try await server.shutdown()
+        // Stop accepting; requests in flight finish (within the drain bound).
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await server.shutdown() }
+            group.addTask { try? await Task.sleep(until: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
+        // Blocks written while the first pass ran, or by the last requests.
+        await cluster?.drainer.drain(until: deadline)
+        await cluster?.stop()
         logger.info("stopped")
+    }
+
+    private func clusterSource(environment: [String: String], port: Int) throws -> PeerDirectory.Source? {
+        if let list = peers ?? environment["TIG_PEERS"], !list.isEmpty {
+            return .fixed(try list.split(separator: ",").map { entry in
+                let (host, port) = try Self.hostAndPort(String(entry), option: "--peers")
+                return Peer(host: host, port: port)
+            })
+        }
+        if let name = cluster ?? environment["TIG_CLUSTER"], !name.isEmpty {
+            return .dns(name: name, port: port)
+        }
+        return nil
     }
 
     private func tlsFiles() throws -> TLSFiles? {
@@ -133,18 +188,23 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func listenAddress(_ text: String?, tls: Bool) throws -> (String, Int) {
         guard let text else { return ("0.0.0.0", tls ? 443 : 7777) }
+        let (host, port) = try Self.hostAndPort(text, option: "--listen")
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    static func hostAndPort(_ text: String, option: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError("--listen wants HOST:PORT, got \(text)")
+            throw ValidationError("\(option) wants HOST:PORT, got \(text)")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host.isEmpty ? "0.0.0.0" : host, port)
+        return (host, port)
     }
 }
 
 extension DurationArgument {
     var timeAmount: TimeAmount {
-        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        .nanoseconds(duration.nanoseconds)
     }
 }
 
@@ -173,5 +233,39 @@ final class ShutdownSignals: @unchecked Sendable {
             return number
         }
         return SIGTERM
+    }
+}
+
+/// The cluster side of a pod: membership kept fresh, the peer client, the
+/// network the HTTP front forwards through, and the drain.
+struct Cluster {
+    let source: PeerDirectory.Source
+    let network: ClusterNetwork
+    let drainer: Drainer
+    private let client: PeerClient
+    private let refresher: RepeatedTask
+
+    init(
+        source: PeerDirectory.Source, port: Int, podIP: String?, tls: Bool, options: ServeCommand,
+        store: BlockStore, readiness: Readiness, authority: APIKeyAuthority, metrics: ServerMetrics,
+        group: MultiThreadedEventLoopGroup, logger: Logger
+    ) {
+        self.source = source
+        let directory = PeerDirectory(source: source, ownPort: port, podIP: podIP, logger: logger)
+        let client = PeerClient(
+            group: group, tls: tls, verifyCertificates: options.peerTlsVerify,
+            instanceID: UUID().uuidString, probeTimeout: options.peerTimeout.timeAmount)
+        self.client = client
+        self.network = ClusterNetwork(directory: directory, client: client, readiness: readiness)
+        self.drainer = Drainer(
+            store: store, directory: directory, client: client, apiKey: { authority.keyForPeers }, metrics: metrics, logger: logger)
+        self.refresher = directory.refreshPeriodically(every: options.peerRefresh.timeAmount, on: group.next()) { membership in
+            metrics.peers.set(Double(membership.peers.count))
+        }
+    }
+
+    func stop() async {
+        refresher.cancel()
+        try? await client.shutdown()
     }
 }

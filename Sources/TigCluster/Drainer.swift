@@ -1,0 +1,134 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import TigHTTP
+import TigStore
+
+/// Hands every block of a stopping pod to the live peers, so what was
+/// acknowledged stays readable after the pod is gone.
+///
+/// Each block goes to the rendezvous winner among the peers (the next one if
+/// that fails), so a drain spreads evenly. Content blocks are stored there as
+/// content (`PUT /`); key slots and channel markers with `setifnot`, so a
+/// value the receiver already holds (written there since) wins. A block is
+/// removed here once a peer holds it.
+public final class Drainer: Sendable {
+    private let store: BlockStore
+    private let directory: PeerDirectory
+    private let client: PeerClient
+    private let apiKey: @Sendable () -> String?
+    private let metrics: ServerMetrics
+    private let logger: Logger
+
+    /// Blocks in flight at once.
+    static let concurrency = 32
+
+    public init(store: BlockStore, directory: PeerDirectory, client: PeerClient, apiKey: @escaping @Sendable () -> String?, metrics: ServerMetrics, logger: Logger) {
+        self.store = store
+        self.directory = directory
+        self.client = client
+        self.apiKey = apiKey
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var blocks = 0
+        public var bytes = 0
+        public var failed = 0
+        public var left = 0
+    }
+
+    /// Drains until the store is empty, no peer is left, or `deadline`.
+    /// Passes repeat, so blocks written during a pass go in the next one.
+    @discardableResult
+    public func drain(until deadline: ContinuousClock.Instant) async -> Report {
+        var report = Report()
+        let started = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            let entries = (try? store.list()) ?? []
+            guard !entries.isEmpty else { break }
+            let peers = directory.refresh().peers
+            guard !peers.isEmpty else {
+                logger.warning("drain: no live peer; blocks stay here", metadata: ["blocks": "\(entries.count)"])
+                break
+            }
+            let pass = await push(entries, to: peers, until: deadline)
+            report.blocks += pass.blocks
+            report.bytes += pass.bytes
+            report.failed += pass.failed
+            guard pass.blocks > 0 else { break }
+        }
+        report.left = store.statistics.blocks
+        let milliseconds = (ContinuousClock.now - started).nanoseconds / 1_000_000
+        logger.info("drained", metadata: [
+            "blocks": "\(report.blocks)", "bytes": "\(report.bytes)", "failed": "\(report.failed)",
+            "left": "\(report.left)", "milliseconds": "\(milliseconds)",
+        ])
+        return report
+    }
+
+    private enum Handover {
+        case handed(bytes: Int)
+        /// Gone meanwhile (taken, deleted or swept): nothing to hand over.
+        case vanished
+        case failed
+    }
+
+    private func push(_ entries: [BlockStore.Entry], to peers: [Peer], until deadline: ContinuousClock.Instant) async -> Report {
+        await withTaskGroup(of: Handover.self) { group in
+            var report = Report()
+            var pending = entries[...]
+            func collect(_ handover: Handover) {
+                switch handover {
+                case .handed(let bytes):
+                    report.blocks += 1
+                    report.bytes += bytes
+                    metrics.drained.increment()
+                    if report.blocks % 1000 == 0 {
+                        logger.info("draining", metadata: ["pushed": "\(report.blocks)", "of": "\(entries.count)"])
+                    }
+                case .vanished:
+                    break
+                case .failed:
+                    report.failed += 1
+                }
+            }
+            while let entry = pending.popFirst(), ContinuousClock.now < deadline {
+                group.addTask { await self.hand(entry.address, to: peers) }
+                if entries.count - pending.count >= Self.concurrency, let handover = await group.next() {
+                    collect(handover)
+                }
+            }
+            for await handover in group {
+                collect(handover)
+            }
+            return report
+        }
+    }
+
+    /// Pushes one block to the best peer that takes it.
+    private func hand(_ address: BlockAddress, to peers: [Peer]) async -> Handover {
+        guard let file = try? store.openStored(address) else { return .vanished }
+        defer { file.close() }
+        let key = apiKey().map { "apikey=" + QueryParameters.percentEncoded($0) }
+        for peer in Rendezvous.ranked(peers, for: address) {
+            do {
+                if file.kind == .content {
+                    let answer = try await client.push(.PUT, "/" + (key.map { "?" + $0 } ?? ""), body: file, to: peer, refuseChannels: false)
+                    guard answer.status == .ok, answer.text == address.path else { continue }
+                } else {
+                    let uri = address.path + "?setifnot=1" + (key.map { "&" + $0 } ?? "")
+                    let answer = try await client.push(.PUT, uri, body: file, to: peer, refuseChannels: true)
+                    // 409: the receiver already holds a value there, which is newer.
+                    guard answer.status == .ok || answer.status == .conflict else { continue }
+                }
+                try store.evict(address)
+                return .handed(bytes: file.size)
+            } catch {
+                logger.debug("drain push failed", metadata: ["peer": "\(peer)", "address": "\(address)", "error": "\(error)"])
+            }
+        }
+        return .failed
+    }
+}

@@ -1,0 +1,147 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import TigHTTP
+import TigStore
+
+/// HTTP to the other pods: probes and forwarded requests, over pooled,
+/// reused connections (AsyncHTTPClient on the server's event loops).
+public final class PeerClient: Sendable {
+    private let client: HTTPClient
+    private let scheme: String
+    private let instanceID: String
+    private let probeTimeout: TimeAmount
+
+    /// - Parameters:
+    ///   - tls: peers speak HTTPS (they share this pod's configuration).
+    ///   - verifyCertificates: check peer certificates; off by default inside
+    ///     a cluster, where pods present the public name's certificate.
+    public init(group: any EventLoopGroup, tls: Bool, verifyCertificates: Bool, instanceID: String, probeTimeout: TimeAmount) {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: probeTimeout, read: .seconds(30)),
+            decompression: .disabled)
+        if tls && !verifyCertificates {
+            configuration.tlsConfiguration = .makeClientConfiguration()
+            configuration.tlsConfiguration?.certificateVerification = .none
+        }
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        self.client = HTTPClient(eventLoopGroup: group, configuration: configuration)
+        self.scheme = tls ? "https" : "http"
+        self.instanceID = instanceID
+        self.probeTimeout = probeTimeout
+    }
+
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    private func request(_ method: HTTPMethod, _ uri: String, on peer: Peer, refuseChannels: Bool = false) throws -> HTTPClient.Request {
+        var headers = HTTPHeaders()
+        headers.add(name: forwardedHeader, value: instanceID)
+        if refuseChannels { headers.add(name: noChannelHeader, value: "1") }
+        return try HTTPClient.Request(url: "\(scheme)://\(peer)\(uri)", method: method, headers: headers)
+    }
+
+    /// Asks `peer` whether it holds `address` (a forwarded HEAD, answered
+    /// from its own store only). Any failure or a slow answer counts as no.
+    public func holds(_ address: BlockAddress, peer: Peer, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        do {
+            let probe = try request(.HEAD, address.path, on: peer)
+            return client.execute(request: probe, eventLoop: .delegateAndChannel(on: eventLoop), deadline: .now() + probeTimeout)
+                .map { $0.status == .ok }
+                .recover { _ in false }
+        } catch {
+            return eventLoop.makeSucceededFuture(false)
+        }
+    }
+
+    /// Sends `request` to `peer` and streams the answer into `sink` on
+    /// `eventLoop`, with backpressure both ways.
+    public func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink) {
+        let delegate = SinkDelegate(sink: NIOLoopBound(sink, eventLoop: eventLoop))
+        do {
+            var outgoing = try self.request(request.method, request.uri, on: peer, refuseChannels: request.refuseChannels)
+            if let body = request.body {
+                outgoing.body = try Self.stream(body.reopen(), on: eventLoop)
+            }
+            _ = client.execute(request: outgoing, delegate: delegate, eventLoop: .delegateAndChannel(on: eventLoop))
+        } catch {
+            sink.peerAnswerFailed(error)
+        }
+    }
+
+    /// Sends a whole stored block to `peer` (a forwarded request, so the peer
+    /// keeps it) and returns the answer's status and text. `body` stays open
+    /// for the caller.
+    public func push(_ method: HTTPMethod, _ uri: String, body: BlockFile, to peer: Peer, refuseChannels: Bool) async throws -> (status: HTTPResponseStatus, text: String) {
+        let eventLoop = client.eventLoopGroup.next()
+        var outgoing = try request(method, uri, on: peer, refuseChannels: refuseChannels)
+        outgoing.body = Self.stream(try body.duplicate(), on: eventLoop)
+        let response = try await client.execute(request: outgoing, eventLoop: .delegateAndChannel(on: eventLoop)).get()
+        return (response.status, response.body.map { String(buffer: $0) } ?? "")
+    }
+
+    /// A stored body sent in slices, each read when the connection is ready
+    /// for it.
+    static func stream(_ file: BlockFile, on eventLoop: any EventLoop) -> HTTPClient.Body {
+        let owned = OwnedFile(file)
+        return .stream(contentLength: Int64(file.size)) { writer in
+            let allocator = ByteBufferAllocator()
+            @Sendable func send(from offset: Int) -> EventLoopFuture<Void> {
+                guard offset < owned.file.size else { return eventLoop.makeSucceededVoidFuture() }
+                do {
+                    let slice = try allocator.read(owned.file, at: offset, count: min(1 << 18, owned.file.size - offset))
+                    return writer.write(.byteBuffer(slice)).flatMap { send(from: offset + slice.readableBytes) }
+                } catch {
+                    return eventLoop.makeFailedFuture(error)
+                }
+            }
+            return send(from: 0)
+        }
+    }
+}
+
+/// Closes its file when the last reference goes, which is when the request
+/// that streams it is done, whether or not the stream ever started.
+final class OwnedFile: Sendable {
+    let file: BlockFile
+
+    init(_ file: BlockFile) {
+        self.file = file
+    }
+
+    deinit {
+        file.close()
+    }
+}
+
+/// Passes AsyncHTTPClient's callbacks to a `PeerAnswerSink`. The delegate
+/// runs on the sink's event loop (`.delegateAndChannel(on:)`), which
+/// `NIOLoopBound` checks.
+final class SinkDelegate: HTTPClientResponseDelegate {
+    typealias Response = Void
+
+    private let sink: NIOLoopBound<any PeerAnswerSink>
+
+    init(sink: NIOLoopBound<any PeerAnswerSink>) {
+        self.sink = sink
+    }
+
+    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        sink.value.peerAnswerHead(head)
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        sink.value.peerAnswerBody(buffer)
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+        sink.value.peerAnswerEnd()
+    }
+
+    func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
+        sink.value.peerAnswerFailed(error)
+    }
+}
