@@ -12,6 +12,9 @@ swift build --build-tests 2>&1 | grep -v "found 1 file(s) which are unhandled" |
 echo "== unit tests (Swift Testing)"
 swift test --skip-build --disable-xctest
 
+echo "== Kubernetes API emulator"
+python3 -m pytest -q -p no:cacheprovider e2e/kubeapi
+
 export TIG_BIN="$PWD/.build/debug/tig"
 echo "== pod server (real process, real sockets)"
 python3 -m pytest -q -p no:cacheprovider e2e/pod
