@@ -19,12 +19,14 @@ let package = Package(
     targets: [
         // OpenSSL's libcrypto: SHA-256 (EVP) for block addresses.
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Block addresses and SHA-256: what servers and clients share.
+        .target(name: "TigAddress", dependencies: ["COpenSSLCrypto"]),
         // Linux file-system calls Swift cannot import directly (O_TMPFILE, linkat of an fd).
         .target(name: "CTigSystem"),
         .target(
             name: "TigStore",
             dependencies: [
-                "COpenSSLCrypto", "CTigSystem",
+                "TigAddress", "CTigSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -45,7 +47,7 @@ let package = Package(
         .target(
             name: "TigCluster",
             dependencies: [
-                "TigStore", "TigHTTP",
+                "TigAddress", "TigStore", "TigHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -56,14 +58,15 @@ let package = Package(
         .executableTarget(
             name: "tig",
             dependencies: [
-                "TigStore", "TigHTTP", "TigCluster",
+                "TigAddress", "TigStore", "TigHTTP", "TigCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "TigStoreTests", dependencies: ["TigStore"]),
-        .testTarget(name: "TigHTTPTests", dependencies: ["TigHTTP", "TigStore"]),
-        .testTarget(name: "TigClusterTests", dependencies: ["TigCluster", "TigHTTP", "TigStore"]),
+        .testTarget(name: "TigAddressTests", dependencies: ["TigAddress", "TigStore"]),
+        .testTarget(name: "TigStoreTests", dependencies: ["TigStore", "TigAddress"]),
+        .testTarget(name: "TigHTTPTests", dependencies: ["TigHTTP", "TigStore", "TigAddress"]),
+        .testTarget(name: "TigClusterTests", dependencies: ["TigCluster", "TigHTTP", "TigAddress"]),
     ],
     swiftLanguageModes: [.v6]
 )

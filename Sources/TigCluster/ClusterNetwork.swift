@@ -1,4 +1,5 @@
 import NIOCore
+import TigAddress
 import TigHTTP
 import TigStore
 

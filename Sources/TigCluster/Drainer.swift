@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import TigAddress
 import TigHTTP
 import TigStore
 

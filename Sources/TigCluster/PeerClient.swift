@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
+import TigAddress
 import TigHTTP
 import TigStore
 

@@ -1,3 +1,4 @@
+import TigAddress
 import TigHTTP
 import TigStore
 

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import NIOConcurrencyHelpers
+import TigAddress
 import TigStore
 
 /// Decides whether a request may write, delete or list.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TigAddress
 import TigStore
 
 /// Where one line of a burst is read from, found before anything is sent.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TigAddress
 import TigStore
 
 extension Exchange {

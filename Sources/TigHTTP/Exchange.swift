@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TigAddress
 import TigStore
 
 /// Answers one accepted request: the routing from an HTTP request to the

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TigAddress
 import TigStore
 
 /// A peer pod, as `host:port`.

@@ -1,3 +1,4 @@
+import TigAddress
 import TigStore
 
 /// What a request path names.

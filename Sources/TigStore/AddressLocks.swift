@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import TigAddress
 
 /// Serialises mutations of one address. One server process owns a data
 /// directory, so an in-process lock is enough; striping keeps the table small

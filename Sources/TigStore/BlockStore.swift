@@ -2,6 +2,7 @@ import CTigSystem
 import Glibc
 import Logging
 import NIOConcurrencyHelpers
+import TigAddress
 
 /// The data directory: content blocks, key slots and channel markers as
 /// `<64 hex>.tig` files, and nothing else.

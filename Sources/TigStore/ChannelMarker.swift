@@ -1,3 +1,5 @@
+import TigAddress
+
 /// A channel: a stored value that points at a key slot without revealing it.
 ///
 /// A key slot holding exactly `Write only channel to tig /<t>.tig` forwards

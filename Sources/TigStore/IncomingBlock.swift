@@ -1,5 +1,6 @@
 import CTigSystem
 import Glibc
+import TigAddress
 
 /// A request body on its way into the store: written to an unnamed file in the
 /// data directory and hashed as it arrives, so memory does not grow with its

@@ -1,3 +1,5 @@
+import TigAddress
+
 /// A point in wall-clock time, in nanoseconds since the Unix epoch: the unit
 /// of file modification times, which are the blocks' retention timers.
 public typealias WallTime = Int64

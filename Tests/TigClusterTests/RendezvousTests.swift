@@ -1,7 +1,8 @@
 import Testing
+import TigAddress
+@testable import TigCluster
 import TigHTTP
 import TigStore
-@testable import TigCluster
 
 @Suite struct RendezvousTests {
     let members = (1...5).map { Peer(host: "10.0.0.\($0)", port: 7777) }

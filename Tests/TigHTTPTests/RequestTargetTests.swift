@@ -1,6 +1,7 @@
 import Testing
-import TigStore
+import TigAddress
 @testable import TigHTTP
+import TigStore
 
 @Suite struct RequestTargetTests {
     let hex = "181210f8f9c779c26da1d9b2075bde0127302ee0e3fca38c9a83f5b1dd8e5d3b"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TigAddress
 @testable import TigStore
 
 @Suite struct BlockStoreTests {

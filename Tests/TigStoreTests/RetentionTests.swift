@@ -1,4 +1,5 @@
 import Testing
+import TigAddress
 @testable import TigStore
 
 @Suite struct RetentionPolicyTests {

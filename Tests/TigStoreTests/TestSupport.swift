@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TigAddress
 @testable import TigStore
 
 /// A clock the test moves by hand.
