@@ -16,10 +16,14 @@ public final class ClusterNetwork: PeerNetwork {
         self.readiness = readiness
     }
 
+    public var peers: [Peer] {
+        directory.peers
+    }
+
     /// The first peer to answer yes wins; when every peer has answered no,
     /// or failed, or the probe timeout passed, the answer is nil.
     public func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
-        let peers = directory.peers
+        let peers = self.peers
         guard !peers.isEmpty else { return eventLoop.makeSucceededFuture(nil) }
         let found = eventLoop.makePromise(of: Peer?.self)
         let unanswered = NIOLoopBoundBox(peers.count, eventLoop: eventLoop)

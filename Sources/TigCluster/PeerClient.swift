@@ -38,10 +38,11 @@ public final class PeerClient: Sendable {
         try await client.shutdown()
     }
 
-    private func request(_ method: HTTPMethod, _ uri: String, on peer: Peer, refuseChannels: Bool = false) throws -> HTTPClient.Request {
+    private func request(_ method: HTTPMethod, _ uri: String, on peer: Peer, refuseChannels: Bool = false, listTimes: Bool = false) throws -> HTTPClient.Request {
         var headers = HTTPHeaders()
         headers.add(name: forwardedHeader, value: instanceID)
         if refuseChannels { headers.add(name: noChannelHeader, value: "1") }
+        if listTimes { headers.add(name: listTimesHeader, value: "1") }
         return try HTTPClient.Request(url: "\(scheme)://\(peer)\(uri)", method: method, headers: headers)
     }
 
@@ -63,7 +64,8 @@ public final class PeerClient: Sendable {
     public func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink) {
         let delegate = SinkDelegate(sink: NIOLoopBound(sink, eventLoop: eventLoop))
         do {
-            var outgoing = try self.request(request.method, request.uri, on: peer, refuseChannels: request.refuseChannels)
+            var outgoing = try self.request(
+                request.method, request.uri, on: peer, refuseChannels: request.refuseChannels, listTimes: request.listTimes)
             if let body = request.body {
                 outgoing.body = try Self.stream(body.reopen(), on: eventLoop)
             }

@@ -75,8 +75,17 @@ extension Exchange {
                 }
                 return
             }
+            // The answer names the channel, never the target.
             let targetWrite = PeerRequest(method: .PUT, uri: peerWriteURI(target), refuseChannels: true, body: body)
-            network.send(targetWrite, to: holder, on: eventLoop, sink: StatusSink(exchange: self, answering: channel))
+            let answer = eventLoop.makePromise(of: String.self)
+            network.send(targetWrite, to: holder, on: eventLoop, sink: TextSink(answer))
+            answer.futureResult.assumeIsolated().whenComplete { [self] result in
+                switch result {
+                case .success: answerPath(channel)
+                case .failure(let refused as TextSink.Refused): writer.fail(refused.status)
+                case .failure: writer.fail(.badGateway)
+                }
+            }
         }
     }
 
@@ -112,38 +121,5 @@ extension BlockStore {
     /// Whether this pod holds anything at `address`.
     func holds(_ address: BlockAddress) -> Bool {
         (try? presence(of: address)) != .absent
-    }
-}
-
-/// Turns a peer's answer to a write made on this request's behalf into this
-/// request's answer: the same status, but this request's own path.
-final class StatusSink: PeerAnswerSink {
-    private let exchange: Exchange
-    private let answerAddress: BlockAddress
-    private var status: HTTPResponseStatus?
-
-    init(exchange: Exchange, answering answerAddress: BlockAddress) {
-        self.exchange = exchange
-        self.answerAddress = answerAddress
-    }
-
-    func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        status = head.status
-        return exchange.eventLoop.makeSucceededVoidFuture()
-    }
-
-    func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        exchange.eventLoop.makeSucceededVoidFuture()
-    }
-
-    func peerAnswerEnd() {
-        guard let status, status == .ok else {
-            return exchange.writer.fail(status ?? .badGateway)
-        }
-        exchange.answerPath(answerAddress)
-    }
-
-    func peerAnswerFailed(_ error: any Error) {
-        exchange.writer.fail(.badGateway)
     }
 }

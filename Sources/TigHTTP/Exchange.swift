@@ -73,16 +73,35 @@ final class Exchange {
         writer.answer(.ok, headers: headers, body: buffer)
     }
 
+    /// `GET /`: every stored path, newest first. Through any pod the listing
+    /// covers the whole cluster: the peers' listings (with their times) are
+    /// merged with this pod's; a block held by several pods is listed once.
     private func list() throws {
         guard server.authority.mayList(presenting: query.apiKey) else {
             return writer.fail(server.authority.isConfigured ? .unauthorized : .forbidden)
         }
-        var text = ""
-        for entry in try store.list() {
-            text += formatted(entry.address.path, with: query.format)
-            text += "\n"
+        let local = try store.list().map { Listed(lastUse: $0.lastUse, address: $0.address) }
+        if request.isForwarded && request.listsTimes {
+            return writer.answer(local.map { "\($0.lastUse) \($0.address.path)\n" }.joined())
         }
-        writer.answer(text)
+        guard let network = peers, !network.peers.isEmpty else { return answerListing(local) }
+        let uri = "/?apikey=" + QueryParameters.percentEncoded(query.apiKey ?? "")
+        let gathered = network.peers.map { peer in
+            let text = eventLoop.makePromise(of: String.self)
+            network.send(PeerRequest(method: .GET, uri: uri, listTimes: true), to: peer, on: eventLoop, sink: TextSink(text))
+            return text.futureResult
+        }
+        EventLoopFuture.whenAllComplete(gathered, on: eventLoop).assumeIsolated().whenSuccess { [self] results in
+            var newest: [BlockAddress: WallTime] = [:]
+            for entry in local + results.flatMap({ (try? $0.get()).map(Listed.parse) ?? [] }) {
+                newest[entry.address] = max(newest[entry.address] ?? .min, entry.lastUse)
+            }
+            answerListing(newest.map { Listed(lastUse: $0.value, address: $0.key) }.sorted(by: >))
+        }
+    }
+
+    private func answerListing(_ entries: [Listed]) {
+        writer.answer(entries.map { formatted($0.address.path, with: query.format) + "\n" }.joined())
     }
 
     // MARK: - Peers
@@ -153,5 +172,63 @@ final class RelaySink: PeerAnswerSink {
         } else {
             writer.fail(.badGateway)
         }
+    }
+}
+
+/// One line of a listing: a block and when it was last used.
+struct Listed: Comparable {
+    let lastUse: WallTime
+    let address: BlockAddress
+
+    static func < (lhs: Listed, rhs: Listed) -> Bool {
+        (lhs.lastUse, lhs.address) < (rhs.lastUse, rhs.address)
+    }
+
+    /// Parses a peer's `<ns> <path>` lines; malformed lines are skipped.
+    static func parse(_ text: String) -> [Listed] {
+        text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count == 2, let time = WallTime(fields[0]), let address = BlockAddress(path: Array(fields[1].utf8)) else {
+                return nil
+            }
+            return Listed(lastUse: time, address: address)
+        }
+    }
+}
+
+/// Collects a peer's whole (small) text answer; anything but 200 fails it.
+final class TextSink: PeerAnswerSink {
+    private let promise: EventLoopPromise<String>
+    private var status: HTTPResponseStatus = .ok
+    private var text = ""
+
+    struct Refused: Error {
+        let status: HTTPResponseStatus
+    }
+
+    init(_ promise: EventLoopPromise<String>) {
+        self.promise = promise
+    }
+
+    func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        status = head.status
+        return promise.futureResult.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        text += String(buffer: buffer)
+        return promise.futureResult.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func peerAnswerEnd() {
+        if status == .ok {
+            promise.succeed(text)
+        } else {
+            promise.fail(Refused(status: status))
+        }
+    }
+
+    func peerAnswerFailed(_ error: any Error) {
+        promise.fail(error)
     }
 }

@@ -26,6 +26,10 @@ public let forwardedHeader = "X-Tig-Forwarded"
 /// refused rather than followed, so resolution stops after one hop.
 public let noChannelHeader = "X-Tig-No-Channel"
 
+/// Header on a peer's listing request: answer `<last use in ns> <path>`
+/// lines, unformatted, so the asking pod can merge listings newest first.
+public let listTimesHeader = "X-Tig-List-Times"
+
 /// A request to send to a peer.
 public struct PeerRequest {
     public var method: HTTPMethod
@@ -33,13 +37,16 @@ public struct PeerRequest {
     public var uri: String
     /// Set for channel-target requests (see `noChannelHeader`).
     public var refuseChannels: Bool
+    /// Set for listings gathered from the peers (see `listTimesHeader`).
+    public var listTimes: Bool
     /// The spooled request body, for writes.
     public var body: IncomingBlock?
 
-    public init(method: HTTPMethod, uri: String, refuseChannels: Bool = false, body: IncomingBlock? = nil) {
+    public init(method: HTTPMethod, uri: String, refuseChannels: Bool = false, listTimes: Bool = false, body: IncomingBlock? = nil) {
         self.method = method
         self.uri = uri
         self.refuseChannels = refuseChannels
+        self.listTimes = listTimes
         self.body = body
     }
 }
@@ -56,6 +63,9 @@ public protocol PeerAnswerSink: AnyObject {
 /// What the HTTP front asks of the cluster when an address is not stored
 /// here. The cluster module implements it; a pod without peers has none.
 public protocol PeerNetwork: Sendable {
+    /// The other pods, as last resolved.
+    var peers: [Peer] { get }
+
     /// Asks every peer whether it holds `address`; succeeds with the first
     /// that does, or nil when none does within the peer timeout.
     func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?>

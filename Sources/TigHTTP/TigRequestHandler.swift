@@ -10,6 +10,8 @@ struct TigRequest {
     let isForwarded: Bool
     /// A peer asks for a channel's target: a channel here is refused.
     let refusesChannels: Bool
+    /// A peer gathers listings: answer times with the paths.
+    let listsTimes: Bool
 
     var method: HTTPMethod { head.method }
     var route: Route { target.route }
@@ -138,7 +140,8 @@ final class TigRequestHandler: ChannelInboundHandler {
         let request = TigRequest(
             head: head, target: target,
             isForwarded: head.headers.contains(name: forwardedHeader),
-            refusesChannels: head.headers.contains(name: noChannelHeader))
+            refusesChannels: head.headers.contains(name: noChannelHeader),
+            listsTimes: head.headers.contains(name: listTimesHeader))
         switch (request.route, request.method) {
         case (.healthz, .GET), (.healthz, .HEAD), (.readyz, .GET), (.readyz, .HEAD), (.metrics, .GET), (.metrics, .HEAD):
             return request
