@@ -12,6 +12,7 @@ final class ResponseWriter {
     private let context: ChannelHandlerContext
     private let server: ServerContext
     private let method: HTTPMethod
+    private let uri: String
     private let version: HTTPVersion
     private let started: NIODeadline
     private var keepAlive: Bool
@@ -35,6 +36,7 @@ final class ResponseWriter {
         self.context = context
         self.server = server
         self.method = head.method
+        self.uri = head.uri
         self.version = head.version
         self.keepAlive = head.isKeepAlive
         self.started = started
@@ -218,7 +220,14 @@ final class ResponseWriter {
     }
 
     private func record() {
-        server.metrics.recordRequest(method: method, code: status.code, duration: .nanoseconds((NIODeadline.now() - started).nanoseconds))
+        let elapsed = NIODeadline.now() - started
+        server.metrics.recordRequest(method: method, code: status.code, duration: .nanoseconds(elapsed.nanoseconds))
+        if server.logger.logLevel <= .debug {
+            server.logger.debug("request", metadata: [
+                "method": "\(method.rawValue)", "uri": "\(uri)", "status": "\(status.code)",
+                "microseconds": "\(elapsed.nanoseconds / 1000)",
+            ])
+        }
     }
 }
 
