@@ -70,11 +70,11 @@ extension Exchange {
         switch try store.presence(of: address) {
         case .absent:
             askPeers(for: address) { self.writer.fail(.notFound) }
-        case .block(_, let size):
-            writer.answerHead(contentLength: size)
+        case .block(let kind, let size):
+            writer.answerHead(contentLength: size, kind: kind == .content ? BlockKindName.content : BlockKindName.slot)
         case .channel:
             guard !request.refusesChannels else { return writer.fail(.forbidden) }
-            writer.answerHead(contentLength: nil)
+            writer.answerHead(contentLength: nil, kind: BlockKindName.channel)
         }
     }
 }

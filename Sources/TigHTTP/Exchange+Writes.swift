@@ -77,12 +77,10 @@ extension Exchange {
             }
             // The answer names the channel, never the target.
             let targetWrite = PeerRequest(method: .PUT, uri: peerWriteURI(target), refuseChannels: true, body: body)
-            let answer = eventLoop.makePromise(of: String.self)
-            network.send(targetWrite, to: holder, on: eventLoop, sink: TextSink(answer))
-            answer.futureResult.assumeIsolated().whenComplete { [self] result in
+            ask(holder, targetWrite, through: network).assumeIsolated().whenComplete { [self] result in
                 switch result {
-                case .success: answerPath(channel)
-                case .failure(let refused as TextSink.Refused): writer.fail(refused.status)
+                case .success(let answer) where answer.head.status == .ok: answerPath(channel)
+                case .success(let answer): writer.fail(answer.head.status)
                 case .failure: writer.fail(.badGateway)
                 }
             }
@@ -97,10 +95,32 @@ extension Exchange {
         case .append: uri += "append=1"
         case .replace: uri += "append=0"
         }
-        if let key = query.apiKey {
-            uri += "&apikey=" + QueryParameters.percentEncoded(key)
+        return uri + apiKeyParameter(separator: "&")
+    }
+
+    /// The client's API key, passed on to peers that write for it.
+    func apiKeyParameter(separator: String) -> String {
+        query.apiKey.map { separator + "apikey=" + QueryParameters.percentEncoded($0) } ?? ""
+    }
+
+    /// `PUT /`: stores a content block. A content address is authoritative
+    /// cluster-wide: new key slots are created on an address's home pod, so
+    /// a slot squatting at this address would be there; if the home holds
+    /// anything but this content, the content replaces it there too before
+    /// the write is acknowledged.
+    func storeContent(_ body: IncomingBlock) throws {
+        let address = try store.storeContent(body)
+        guard let network = peers, let home = network.home(of: address) else { return answerPath(address) }
+        ask(home, PeerRequest(method: .HEAD, uri: address.path), through: network).assumeIsolated().whenComplete { [self] result in
+            guard case .success(let probe) = result, probe.head.status == .ok,
+                  probe.head.headers.first(name: kindHeader) != BlockKindName.content else {
+                return answerPath(address)
+            }
+            let replacement = PeerRequest(method: .PUT, uri: "/" + apiKeyParameter(separator: "?"), body: body)
+            ask(home, replacement, through: network).assumeIsolated().whenComplete { [self] _ in
+                answerPath(address)
+            }
         }
-        return uri
     }
 
     /// `DELETE /<h>.tig`: deletes a key slot; content blocks and channels

@@ -41,8 +41,7 @@ final class Exchange {
                 try list()
             case (.store, _):
                 guard let body else { return writer.fail(.badRequest) }
-                let address = try store.storeContent(body)
-                answerPath(address)
+                try storeContent(body)
             case (.block(let address), .GET):
                 try read(address)
             case (.block(let address), .HEAD):
@@ -86,14 +85,13 @@ final class Exchange {
         }
         guard let network = peers, !network.peers.isEmpty else { return answerListing(local) }
         let uri = "/?apikey=" + QueryParameters.percentEncoded(query.apiKey ?? "")
-        let gathered = network.peers.map { peer in
-            let text = eventLoop.makePromise(of: String.self)
-            network.send(PeerRequest(method: .GET, uri: uri, listTimes: true), to: peer, on: eventLoop, sink: TextSink(text))
-            return text.futureResult
-        }
+        let gathered = network.peers.map { ask($0, PeerRequest(method: .GET, uri: uri, listTimes: true), through: network) }
         EventLoopFuture.whenAllComplete(gathered, on: eventLoop).assumeIsolated().whenSuccess { [self] results in
+            let listings = results.compactMap { result in
+                (try? result.get()).flatMap { $0.head.status == .ok ? Listed.parse($0.text) : nil }
+            }
             var newest: [BlockAddress: WallTime] = [:]
-            for entry in local + results.flatMap({ (try? $0.get()).map(Listed.parse) ?? [] }) {
+            for entry in local + listings.joined() {
                 newest[entry.address] = max(newest[entry.address] ?? .min, entry.lastUse)
             }
             answerListing(newest.map { Listed(lastUse: $0.value, address: $0.key) }.sorted(by: >))
@@ -196,22 +194,25 @@ struct Listed: Comparable {
     }
 }
 
-/// Collects a peer's whole (small) text answer; anything but 200 fails it.
-final class TextSink: PeerAnswerSink {
-    private let promise: EventLoopPromise<String>
-    private var status: HTTPResponseStatus = .ok
+/// A peer's whole answer, for small answers read by this pod itself.
+struct PeerAnswer {
+    let head: HTTPResponseHead
+    let text: String
+}
+
+/// Collects a peer's whole (small) answer. Fails only when the peer could
+/// not be asked or did not finish answering.
+final class CollectingSink: PeerAnswerSink {
+    private let promise: EventLoopPromise<PeerAnswer>
+    private var head = HTTPResponseHead(version: .http1_1, status: .badGateway)
     private var text = ""
 
-    struct Refused: Error {
-        let status: HTTPResponseStatus
-    }
-
-    init(_ promise: EventLoopPromise<String>) {
+    init(_ promise: EventLoopPromise<PeerAnswer>) {
         self.promise = promise
     }
 
     func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        status = head.status
+        self.head = head
         return promise.futureResult.eventLoop.makeSucceededVoidFuture()
     }
 
@@ -221,14 +222,19 @@ final class TextSink: PeerAnswerSink {
     }
 
     func peerAnswerEnd() {
-        if status == .ok {
-            promise.succeed(text)
-        } else {
-            promise.fail(Refused(status: status))
-        }
+        promise.succeed(PeerAnswer(head: head, text: text))
     }
 
     func peerAnswerFailed(_ error: any Error) {
         promise.fail(error)
+    }
+}
+
+extension Exchange {
+    /// Sends `request` to `peer` and collects the whole answer.
+    func ask(_ peer: Peer, _ request: PeerRequest, through network: any PeerNetwork) -> EventLoopFuture<PeerAnswer> {
+        let answer = eventLoop.makePromise(of: PeerAnswer.self)
+        network.send(request, to: peer, on: eventLoop, sink: CollectingSink(answer))
+        return answer.futureResult
     }
 }

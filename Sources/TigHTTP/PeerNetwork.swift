@@ -26,6 +26,16 @@ public let forwardedHeader = "X-Tig-Forwarded"
 /// refused rather than followed, so resolution stops after one hop.
 public let noChannelHeader = "X-Tig-No-Channel"
 
+/// Header of a `HEAD` answer: what the address holds, `content`, `slot` or
+/// `channel` (the kind is public: anyone can tell by reading).
+public let kindHeader = "X-Tig-Kind"
+
+public enum BlockKindName {
+    public static let content = "content"
+    public static let slot = "slot"
+    public static let channel = "channel"
+}
+
 /// Header on a peer's listing request: answer `<last use in ns> <path>`
 /// lines, unformatted, so the asking pod can merge listings newest first.
 public let listTimesHeader = "X-Tig-List-Times"

@@ -76,9 +76,10 @@ final class ResponseWriter {
         finish()
     }
 
-    /// A presence answer for `HEAD`: the length when known, no body.
-    func answerHead(contentLength: Int?) {
+    /// A presence answer for `HEAD`: the kind, the length when known, no body.
+    func answerHead(contentLength: Int?, kind: String) {
         var headers = HTTPHeaders()
+        headers.add(name: kindHeader, value: kind)
         if let contentLength { headers.add(name: "content-length", value: String(contentLength)) }
         writeHead(.ok, headers: headers)
         finish()
