@@ -27,7 +27,17 @@ def test_head_reports_presence_and_length(tig):
     path = requests.put(tig.url, data=body).text
     answer = requests.head(tig.url + path)
     assert answer.status_code == 200 and answer.headers["content-length"] == str(len(body))
+    assert answer.headers["x-tig-kind"] == "content"
     assert requests.head(tig.url + "/" + "1" * 64 + ".tig").status_code == 404
+    slot = "/" + os.urandom(32).hex() + ".tig"
+    requests.put(tig.url + slot, data=b"12345").raise_for_status()
+    answer = requests.head(tig.url + slot)
+    assert answer.headers["x-tig-kind"] == "slot" and answer.headers["content-length"] == "5"
+    channel = "/" + os.urandom(32).hex() + ".tig"
+    requests.put(tig.url + channel, data=f"Read only channel to tig {slot}").raise_for_status()
+    answer = requests.head(tig.url + channel)
+    assert answer.status_code == 200 and answer.headers["x-tig-kind"] == "channel"
+    assert "content-length" not in answer.headers, "HEAD never follows a channel"
 
 
 def test_large_blocks_round_trip(tig):
