@@ -18,3 +18,6 @@ python3 -m pytest -q -p no:cacheprovider e2e/kubeapi
 export TIG_BIN="$PWD/.build/debug/tig"
 echo "== pod server (real process, real sockets)"
 python3 -m pytest -q -p no:cacheprovider e2e/pod
+
+echo "== packaging: chart, manifests, Dockerfiles (offline static checks)"
+checks/packaging.sh
