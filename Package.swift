@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tig", targets: ["tig"]),
+        .executable(name: "tig-operator", targets: ["tig-operator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -55,6 +56,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The client: HTTP to tig servers, chunking, trees, keepalive, XOR split.
         .executableTarget(
             name: "tig",
             dependencies: [
@@ -63,10 +65,48 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libcurl: the operator's HTTP client (Kubernetes API, pod /metrics).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Typed wrappers for curl_easy_setopt/getinfo, which are C variadics Swift cannot call.
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        // libyaml: the operator's config file and kubeconfig.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // The pure Mitosis scaling policy: no I/O, no clock of its own.
+        .target(name: "Mitosis"),
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "CCurl", "CCurlShim", "CYAML",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TigOperator",
+            dependencies: [
+                "Mitosis", "KubeClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "tig-operator",
+            dependencies: [
+                "TigOperator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "TigAddressTests", dependencies: ["TigAddress", "TigStore"]),
         .testTarget(name: "TigStoreTests", dependencies: ["TigStore", "TigAddress"]),
         .testTarget(name: "TigHTTPTests", dependencies: ["TigHTTP", "TigStore", "TigAddress"]),
         .testTarget(name: "TigClusterTests", dependencies: ["TigCluster", "TigHTTP", "TigAddress"]),
+        .testTarget(name: "MitosisTests", dependencies: ["Mitosis"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"]),
+        .testTarget(name: "TigOperatorTests", dependencies: ["TigOperator", "KubeClient", "Mitosis"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,77 @@
+/// What the policy wants done in one interval, in order. The operator applies
+/// the actions in order and stops at the first failure: a pod is always marked
+/// before the scale-in that should remove it, and a surge is requested before
+/// its pod is marked as retiring.
+public struct Decision: Sendable, Equatable {
+    public var actions: [Action]
+    /// The retirement to carry into the next interval.
+    public var retirement: Retirement?
+    public var load: LoadEstimate
+    /// Why the policy is holding back, when it is (for logs).
+    public var waiting: String?
+
+    public init(actions: [Action], retirement: Retirement?, load: LoadEstimate, waiting: String? = nil) {
+        self.actions = actions
+        self.retirement = retirement
+        self.load = load
+        self.waiting = waiting
+    }
+}
+
+public enum Action: Sendable, Equatable {
+    /// Set the Deployment's replicas (its `/scale` subresource).
+    case setReplicas(Int, reason: Reason, message: String)
+    /// Record on the pod that it is being retired. `.marked` also sets
+    /// `controller.kubernetes.io/pod-deletion-cost: "-1000"`, so the next
+    /// scale-in removes exactly this pod.
+    case markPod(name: String, uid: String, phase: RetirementPhase, message: String)
+    /// Do nothing, and say why (another autoscaler owns the Deployment).
+    case refuse(message: String)
+
+    public var reason: Reason {
+        switch self {
+        case .setReplicas(_, let reason, _): reason
+        case .markPod(_, _, let phase, _): phase == .surging ? .surge : .retire
+        case .refuse: .refused
+        }
+    }
+
+    /// The replica count this action sets, if it is a scale.
+    public var replicas: Int? {
+        if case .setReplicas(let replicas, _, _) = self { replicas } else { nil }
+    }
+
+    public var message: String {
+        switch self {
+        case .setReplicas(_, _, let message), .markPod(_, _, _, let message), .refuse(let message): message
+        }
+    }
+}
+
+/// The Kubernetes Event reason posted for each action.
+public enum Reason: String, Sendable, Equatable, CaseIterable {
+    case divide = "Divide"
+    case surge = "Surge"
+    case retire = "Retire"
+    case refused = "Refused"
+}
+
+/// A retirement in progress: one pod at a time.
+public struct Retirement: Sendable, Equatable {
+    public var podUID: String
+    public var podName: String
+    public var phase: RetirementPhase
+
+    public init(podUID: String, podName: String, phase: RetirementPhase) {
+        self.podUID = podUID
+        self.podName = podName
+        self.phase = phase
+    }
+}
+
+public enum RetirementPhase: String, Sendable, Equatable {
+    /// Replicas were raised by one; waiting for the new pod to be Ready.
+    case surging
+    /// Marked with the deletion cost and replicas lowered; waiting for the pod to go.
+    case marked
+}
