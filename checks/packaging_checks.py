@@ -33,9 +33,9 @@ KUBERNETES_VERSIONS = ["1.28.0", "1.33.0"]  # the oldest supported release, and 
 DOCKERFILES = [REPO / "Dockerfile", REPO / "Dockerfile.runtime"]
 SMOKE_TEST = REPO / "checks" / "container-smoke.sh"
 CHECKOV_SKIPS = REPO / "checks" / "checkov-skips.txt"
-# The operator's config keys, in SPEC §6.4's order.
+# The operator's config keys, in SPEC §6.4's order (plus metricsScheme, for pods serving TLS).
 OPERATOR_CONFIG_KEYS = [
-    "namespace", "deployment", "selector", "metricsPort", "work", "lifetime", "lifetimeJitter",
+    "namespace", "deployment", "selector", "metricsPort", "metricsScheme", "work", "lifetime", "lifetimeJitter",
     "normalRate", "tolerance", "minReplicas", "maxReplicas", "interval", "leaderElection", "dryRun",
 ]  # fmt: skip
 
@@ -320,6 +320,7 @@ def operator_contract(name: str, objects: list[dict], values: dict) -> list[str]
     want(selector == server["spec"]["selector"]["matchLabels"], "the config's selector is not the Deployment's")
     want(config["metricsPort"] == server["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"],
          "metricsPort is not the tig port")  # fmt: skip
+    want(config["metricsScheme"] == ("https" if values["tls"]["enabled"] else "http"), "metricsScheme does not match tls.enabled")
     want({k: config[k] for k in cfg} == cfg, "the config's Mitosis settings differ from operator.config")
 
     operator = one(objects, "Deployment", "operator")

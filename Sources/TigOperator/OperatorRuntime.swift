@@ -59,7 +59,7 @@ public enum OperatorRuntime {
         let controller = Controller.Dependencies(
             config: config, client: client, informer: informer,
             scraper: PodScraper(
-                executor: client.executor, port: config.metricsPort, work: config.work,
+                executor: client.executor, port: config.metricsPort, scheme: config.metricsScheme, work: config.work,
                 timeout: min(5, max(0.5, config.interval.seconds / 2)), logger: logger),
             applier: ActionApplier(
                 client: client, namespace: config.namespace, deployment: config.deployment, dryRun: config.dryRun,

@@ -37,6 +37,7 @@ import Testing
             deployment: tig.blue
             selector: app=tig,tier=store
             metricsPort: 9090
+            metricsScheme: https
             work: bytes
             lifetime: 1.5h
             lifetimeJitter: 0
@@ -52,6 +53,7 @@ import Testing
         #expect(config.deployment == "tig.blue")
         #expect(config.selector == "app=tig,tier=store")
         #expect(config.metricsPort == 9090)
+        #expect(config.metricsScheme == .https)
         #expect(config.work == .bytes)
         #expect(config.lifetime == .seconds(5400))
         #expect(config.lifetimeJitter == 0)
@@ -69,7 +71,7 @@ import Testing
         ("", "line 1, column 1: the config is empty; expected a mapping of settings"),
         ("- a\n- b\n", "line 1, column 1: expected a mapping of settings, got a list"),
         ("deployment: tig\nreplicas: 3\n",
-         "line 2, column 1: unknown key \"replicas\" (known keys: deployment, dryRun, interval, leaderElection, lifetime, lifetimeJitter, maxReplicas, metricsPort, minReplicas, namespace, normalRate, selector, tolerance, work)"),
+         "line 2, column 1: unknown key \"replicas\" (known keys: deployment, dryRun, interval, leaderElection, lifetime, lifetimeJitter, maxReplicas, metricsPort, metricsScheme, minReplicas, namespace, normalRate, selector, tolerance, work)"),
         ("minReplicas: 2\nminReplicas: 3\n", "line 2, column 1: duplicate key \"minReplicas\" (first set at line 1)"),
         ("minReplicas: two\n", "line 1, column 14: minReplicas: expected an integer, got \"two\""),
         ("minReplicas: 2.5\n", "line 1, column 14: minReplicas: expected an integer, got \"2.5\""),
@@ -83,6 +85,7 @@ import Testing
         ("interval: 15 seconds\n", "line 1, column 11: interval: expected a duration such as 90s, 15m or 1h, got \"15 seconds\""),
         ("interval:\n", "line 1, column 10: interval: expected a duration such as 90s, 15m or 1h, got null"),
         ("work: cpu\n", "line 1, column 7: work: expected requests or bytes, got \"cpu\""),
+        ("metricsScheme: ftp\n", "line 1, column 16: metricsScheme: expected http or https, got \"ftp\""),
         ("tolerance: 1\n", "line 1, column 12: tolerance: expected a fraction from 0 up to (not including) 1"),
         ("tolerance: -0.1\n", "line 1, column 12: tolerance: expected a fraction from 0 up to (not including) 1"),
         ("lifetimeJitter: 1.5\n", "line 1, column 17: lifetimeJitter: expected a fraction from 0 up to (not including) 1"),

@@ -77,6 +77,12 @@ public enum ConfigLoader {
             config.metricsPort = try node.int()
             try require((1...65535).contains(config.metricsPort), "expected a port from 1 to 65535", node)
         },
+        "metricsScheme": { config, node throws(YAMLError) in
+            guard let scheme = OperatorConfig.MetricsScheme(rawValue: try node.string()) else {
+                throw node.mismatch(OperatorConfig.MetricsScheme.allCases.map(\.rawValue).joined(separator: " or "))
+            }
+            config.metricsScheme = scheme
+        },
         "work": { config, node throws(YAMLError) in
             guard let work = OperatorConfig.Work(rawValue: try node.string()) else {
                 throw node.mismatch(OperatorConfig.Work.allCases.map(\.rawValue).joined(separator: " or "))

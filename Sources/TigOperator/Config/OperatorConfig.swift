@@ -11,6 +11,11 @@ public struct OperatorConfig: Sendable, Equatable {
         case bytes
     }
 
+    public enum MetricsScheme: String, Sendable, Equatable, CaseIterable {
+        case http
+        case https
+    }
+
     public var namespace = "default"
     /// The Deployment the operator scales.
     public var deployment = "tig"
@@ -18,6 +23,9 @@ public struct OperatorConfig: Sendable, Equatable {
     public var selector = "app.kubernetes.io/name=tig"
     /// Port of each pod's `/metrics`.
     public var metricsPort = 7777
+    /// How to reach it: `https` for pods that serve TLS. Their certificate
+    /// names the public host, not the pod's IP, so it is not verified.
+    public var metricsScheme = MetricsScheme.http
     public var work = Work.requests
     /// A pod's life before jitter.
     public var lifetime = Duration.seconds(3600)

@@ -7,6 +7,7 @@ import Logging
 struct PodScraper: Sendable {
     let executor: CurlExecutor
     let port: Int
+    let scheme: OperatorConfig.MetricsScheme
     let work: OperatorConfig.Work
     let timeout: Double
     let logger: Logger
@@ -27,7 +28,9 @@ struct PodScraper: Sendable {
 
     private func scrape(ip: String) async -> Double? {
         let host = ip.contains(":") ? "[\(ip)]" : ip
-        let request = HTTPRequest(url: "http://\(host):\(port)/metrics", timeout: timeout, connectTimeout: timeout)
+        let request = HTTPRequest(
+            url: "\(scheme.rawValue)://\(host):\(port)/metrics", timeout: timeout, connectTimeout: timeout,
+            tls: TLSSettings(insecureSkipVerify: scheme == .https))
         do {
             let response = try await executor.perform(request)
             guard response.status == 200 else {
