@@ -32,10 +32,13 @@ final class Exchange {
         do {
             switch (request.route, request.method) {
             case (.healthz, _):
+                writer.countsAsWork = false
                 writer.answer(.ok, body: nil)
             case (.readyz, _):
+                writer.countsAsWork = false
                 writer.answer(server.readiness.isReady ? .ok : .serviceUnavailable, body: nil)
             case (.metrics, _):
+                writer.countsAsWork = false
                 answerMetrics()
             case (.store, .GET):
                 try list()

@@ -20,6 +20,10 @@ final class ResponseWriter {
     private var status: HTTPResponseStatus = .ok
     private var headSent = false
     private(set) var isComplete = false
+    /// Off for `/healthz`, `/readyz` and `/metrics`: the request metrics are
+    /// the pod's work (what the operator scales on), which probes and
+    /// scrapes are not.
+    var countsAsWork = true
 
     /// Blocks up to this size are read into memory and sent in one write;
     /// larger ones are streamed.
@@ -222,7 +226,9 @@ final class ResponseWriter {
 
     private func record() {
         let elapsed = NIODeadline.now() - started
-        server.metrics.recordRequest(method: method, code: status.code, duration: .nanoseconds(elapsed.nanoseconds))
+        if countsAsWork {
+            server.metrics.recordRequest(method: method, code: status.code, duration: .nanoseconds(elapsed.nanoseconds))
+        }
         if server.logger.logLevel <= .debug {
             server.logger.debug("request", metadata: [
                 "method": "\(method.rawValue)", "uri": "\(uri)", "status": "\(status.code)",

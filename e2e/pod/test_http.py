@@ -95,6 +95,7 @@ def test_health_readiness_and_metrics(tig):
                  "tig_forwarded_total", "tig_peers"]:
         assert f"\n{name}" in text, name
     assert metric(tig.url, "tig_requests_total", '{method="PUT",code="200"}') == 1
+    assert metric(tig.url, "tig_requests_total", '{method="GET",code="200"}') == 0, "probes and scrapes are not work"
     assert metric(tig.url, "tig_blocks") == 1
     assert metric(tig.url, "tig_stored_bytes") == len(b"counted")
 
