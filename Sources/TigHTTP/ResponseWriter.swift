@@ -74,7 +74,7 @@ final class ResponseWriter {
         headers.replaceOrAdd(name: "content-length", value: String(body?.readableBytes ?? 0))
         writeHead(status, headers: headers)
         if let body, body.readableBytes > 0 {
-            server.metrics.bytesSent.increment(by: Int64(body.readableBytes))
+            countSent(body.readableBytes)
             context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
         }
         finish()
@@ -107,7 +107,7 @@ final class ResponseWriter {
             }
             file.close()
             writeHead(.ok, headers: headers)
-            server.metrics.bytesSent.increment(by: Int64(body.readableBytes))
+            countSent(body.readableBytes)
             context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
             finish()
             return
@@ -132,14 +132,14 @@ final class ResponseWriter {
     var hasStarted: Bool { headSent }
 
     func writeBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        server.metrics.bytesSent.increment(by: Int64(buffer.readableBytes))
+        countSent(buffer.readableBytes)
         return context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))))
     }
 
     /// Streams a block's bytes as body and closes its file. Over plain HTTP
     /// the kernel copies them (`sendfile`); over TLS they are read in slices.
     func writeFileBody(_ file: BlockFile) -> EventLoopFuture<Void> {
-        server.metrics.bytesSent.increment(by: Int64(file.size))
+        countSent(file.size)
         guard file.size > 0 else {
             file.close()
             return eventLoop.makeSucceededVoidFuture()
@@ -222,6 +222,10 @@ final class ResponseWriter {
             if !keepAlive { context.close(promise: nil) }
         }
         onComplete(keepAlive)
+    }
+
+    private func countSent(_ bytes: Int) {
+        if countsAsWork { server.metrics.bytesSent.increment(by: Int64(bytes)) }
     }
 
     private func record() {
