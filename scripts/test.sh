@@ -21,3 +21,6 @@ python3 -m pytest -q -p no:cacheprovider e2e/pod
 
 echo "== packaging: chart, manifests, Dockerfiles (offline static checks)"
 checks/packaging.sh
+
+echo "== container: the runtime image built with podman from this build, run and exercised"
+checks/container-smoke.sh .build/debug
