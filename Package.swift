@@ -103,7 +103,10 @@ let package = Package(
         .testTarget(name: "TigAddressTests", dependencies: ["TigAddress", "TigStore"]),
         .testTarget(name: "TigStoreTests", dependencies: ["TigStore", "TigAddress"]),
         .testTarget(name: "TigHTTPTests", dependencies: ["TigHTTP", "TigStore", "TigAddress"]),
-        .testTarget(name: "TigClusterTests", dependencies: ["TigCluster", "TigHTTP", "TigAddress"]),
+        .testTarget(
+            name: "TigClusterTests",
+            dependencies: ["TigCluster", "TigHTTP", "TigAddress", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(name: "MitosisTests", dependencies: ["Mitosis"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"]),
         .testTarget(name: "TigOperatorTests", dependencies: ["TigOperator", "KubeClient", "Mitosis"]),

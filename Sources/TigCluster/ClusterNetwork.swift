@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import TigAddress
 import TigHTTP
 import TigStore
@@ -9,11 +10,13 @@ public final class ClusterNetwork: PeerNetwork {
     private let directory: PeerDirectory
     private let client: PeerClient
     private let readiness: Readiness
+    private let apiKey: @Sendable () -> String?
 
-    public init(directory: PeerDirectory, client: PeerClient, readiness: Readiness) {
+    public init(directory: PeerDirectory, client: PeerClient, readiness: Readiness, apiKey: @escaping @Sendable () -> String?) {
         self.directory = directory
         self.client = client
         self.readiness = readiness
+        self.apiKey = apiKey
     }
 
     public var peers: [Peer] {
@@ -28,11 +31,14 @@ public final class ClusterNetwork: PeerNetwork {
         let found = eventLoop.makePromise(of: Peer?.self)
         let unanswered = NIOLoopBoundBox(peers.count, eventLoop: eventLoop)
         for peer in peers {
-            client.holds(address, peer: peer, on: eventLoop).whenSuccess { holds in
+            client.probe(address, peer: peer, on: eventLoop).whenSuccess { [directory] probe in
                 unanswered.value -= 1
-                if holds {
-                    found.succeed(peer)
-                } else if unanswered.value == 0 {
+                switch probe {
+                case .holds: found.succeed(peer)
+                case .unreachable: directory.unreachable(peer)
+                case .absent: break
+                }
+                if unanswered.value == 0 {
                     found.succeed(nil)
                 }
             }
@@ -40,16 +46,45 @@ public final class ClusterNetwork: PeerNetwork {
         return found.futureResult
     }
 
-    /// The rendezvous winner among the members; a draining pod leaves itself
-    /// out, so it never becomes the home of anything new.
+    /// The rendezvous winner among the members that are not draining (this
+    /// pod included unless it drains): nothing new goes to a leaving pod.
     public func home(of address: BlockAddress) -> Peer? {
         let membership = directory.membership
-        var members = membership.members
-        if readiness.isDraining, let local = membership.local {
-            members.removeAll { $0 == local }
+        let local = membership.local ?? directory.identity
+        let candidates = (membership.members + (local.map { [$0] } ?? [])).filter { member in
+            !membership.draining.contains(member) && !(member == local && readiness.isDraining)
         }
-        guard let winner = Rendezvous.winner(among: members, for: address), winner != membership.local else { return nil }
+        guard let winner = Rendezvous.winner(among: Array(Set(candidates)), for: address), winner != local else { return nil }
         return winner
+    }
+
+    public func peerAnnounced(_ peer: Peer, state: PeerState) {
+        guard peer != directory.identity else { return }
+        directory.announce(peer, state: state)
+    }
+
+    /// Every `period`: re-resolve the members (on the blocking-I/O pool),
+    /// then announce this pod to each of them. `onRefresh` sees the result.
+    public func keepMembershipFresh(every period: TimeAmount, on eventLoop: any EventLoop, onRefresh: @escaping @Sendable (PeerDirectory.Membership) -> Void) -> RepeatedTask {
+        eventLoop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: period) { [self] _ in
+            NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { self.directory.refresh() }.flatMap { membership in
+                onRefresh(membership)
+                return self.announce(self.readiness.isDraining ? .draining : .ready, to: membership.peers, on: eventLoop)
+            }
+        }
+    }
+
+    /// Tells every peer this pod is leaving, so none keeps probing it.
+    public func announceDeparture() async {
+        let group = client.eventLoopGroup
+        try? await announce(.gone, to: directory.peers, on: group.next()).get()
+    }
+
+    private func announce(_ state: PeerState, to peers: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        guard let identity = directory.identity else { return eventLoop.makeSucceededVoidFuture() }
+        let key = apiKey()
+        let sent = peers.map { client.announce(identity, state: state, apiKey: key, to: $0) }
+        return EventLoopFuture.whenAllComplete(sent, on: eventLoop).map { _ in }
     }
 
     public func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink) {

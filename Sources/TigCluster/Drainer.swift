@@ -49,7 +49,9 @@ public final class Drainer: Sendable {
         while ContinuousClock.now < deadline {
             let entries = (try? store.list()) ?? []
             guard !entries.isEmpty else { break }
-            let peers = directory.refresh().peers
+            // Peers that drain too would only have to pass the blocks on again.
+            let membership = directory.refresh()
+            let peers = membership.peers.filter { !membership.draining.contains($0) }
             guard !peers.isEmpty else {
                 logger.warning("drain: no live peer; blocks stay here", metadata: ["blocks": "\(entries.count)"])
                 break
@@ -61,6 +63,7 @@ public final class Drainer: Sendable {
             guard pass.blocks > 0 else { break }
         }
         report.left = store.statistics.blocks
+        guard report != Report() else { return report }
         let milliseconds = (ContinuousClock.now - started).nanoseconds / 1_000_000
         logger.info("drained", metadata: [
             "blocks": "\(report.blocks)", "bytes": "\(report.bytes)", "failed": "\(report.failed)",

@@ -34,6 +34,10 @@ public final class PeerClient: Sendable {
         self.probeTimeout = probeTimeout
     }
 
+    public var eventLoopGroup: any EventLoopGroup {
+        client.eventLoopGroup
+    }
+
     public func shutdown() async throws {
         try await client.shutdown()
     }
@@ -46,16 +50,36 @@ public final class PeerClient: Sendable {
         return try HTTPClient.Request(url: "\(scheme)://\(peer)\(uri)", method: method, headers: headers)
     }
 
+    public enum Probe: Sendable {
+        case holds
+        case absent
+        /// No answer: refused, reset, or slower than the probe timeout.
+        case unreachable
+    }
+
     /// Asks `peer` whether it holds `address` (a forwarded HEAD, answered
-    /// from its own store only). Any failure or a slow answer counts as no.
-    public func holds(_ address: BlockAddress, peer: Peer, on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+    /// from its own store only).
+    public func probe(_ address: BlockAddress, peer: Peer, on eventLoop: any EventLoop) -> EventLoopFuture<Probe> {
         do {
             let probe = try request(.HEAD, address.path, on: peer)
             return client.execute(request: probe, eventLoop: .delegateAndChannel(on: eventLoop), deadline: .now() + probeTimeout)
-                .map { $0.status == .ok }
-                .recover { _ in false }
+                .map { $0.status == .ok ? Probe.holds : Probe.absent }
+                .recover { _ in .unreachable }
         } catch {
-            return eventLoop.makeSucceededFuture(false)
+            return eventLoop.makeSucceededFuture(.unreachable)
+        }
+    }
+
+    /// Tells `peer` that this pod, at `identity`, is ready, draining or gone.
+    public func announce(_ identity: Peer, state: PeerState, apiKey: String?, to peer: Peer) -> EventLoopFuture<Void> {
+        do {
+            let uri = "/healthz" + (apiKey.map { "?apikey=" + QueryParameters.percentEncoded($0) } ?? "")
+            var announcement = try request(.HEAD, uri, on: peer)
+            announcement.headers.add(name: peerHeader, value: identity.description)
+            announcement.headers.add(name: peerStateHeader, value: state.rawValue)
+            return client.execute(request: announcement, deadline: .now() + probeTimeout).map { _ in }
+        } catch {
+            return client.eventLoopGroup.next().makeFailedFuture(error)
         }
     }
 

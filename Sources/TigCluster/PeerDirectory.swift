@@ -5,14 +5,20 @@ import NIOCore
 import NIOPosix
 import TigHTTP
 
-/// Who is in the cluster: the headless Service's DNS name resolved with the
-/// system resolver (so Kubernetes DNS and /etc/resolv.conf work unchanged),
-/// or a static list, re-resolved every refresh period.
+/// Who is in the cluster.
 ///
-/// Members are every address the source names. This pod is the member whose
-/// address is one of its own (`POD_IP` or an interface address) on its own
-/// port; when the source does not name it (it is not ready, or draining),
-/// it is not a member, exactly as the other pods see it.
+/// Two sources, merged: the headless Service's DNS name resolved with the
+/// system resolver (so Kubernetes DNS and /etc/resolv.conf work unchanged),
+/// or a static list, re-resolved every refresh period; and the pods'
+/// announcements of themselves (see `announce`). DNS alone lags: a new pod
+/// is known only at the next refresh, and Kubernetes drops a stopping pod
+/// from DNS as soon as it terminates, while it still holds blocks it is
+/// draining. Announcements close both gaps: a pod announces itself to every
+/// peer as soon as it serves and every refresh period after, as draining
+/// while it drains, and as gone when it exits.
+///
+/// This pod is the member whose address is one of its own (`POD_IP` or an
+/// interface address) on its own port.
 public final class PeerDirectory: Sendable {
     public enum Source: Sendable {
         /// A DNS name; every address it resolves to is a pod on `port`.
@@ -26,35 +32,65 @@ public final class PeerDirectory: Sendable {
         public var members: [Peer]
         /// This pod, when it is a member.
         public var local: Peer?
+        /// Members that announced they are draining: they still answer for
+        /// what they hold, but nothing new is placed on them.
+        public var draining: Set<Peer>
 
         public var peers: [Peer] {
             members.filter { $0 != local }
         }
     }
 
+    private struct State {
+        var resolved: [Peer] = []
+        var local: Peer?
+        var announced: [Peer: (expires: NIODeadline, state: PeerState)] = [:]
+        var membership = Membership(members: [], local: nil, draining: [])
+
+        /// Recomputes the merged view; true when it changed.
+        mutating func merge() -> Bool {
+            let members = Set(resolved).union(announced.keys).sorted { $0.description < $1.description }
+            let draining = Set(announced.filter { $0.value.state == .draining }.keys)
+            let merged = Membership(members: members, local: local, draining: draining)
+            defer { membership = merged }
+            return merged != membership
+        }
+    }
+
     private let source: Source
     private let ownPort: Int
     private let ownAddresses: Set<String>
-    private let state = NIOLockedValueBox(Membership(members: [], local: nil))
+    private let podIP: String?
+    /// How long an announcement counts without being renewed.
+    private let announcementLifetime: TimeAmount
+    private let state = NIOLockedValueBox(State())
     private let logger: Logger
 
-    public init(source: Source, ownPort: Int, podIP: String?, logger: Logger) {
+    public init(source: Source, ownPort: Int, podIP: String?, announcementLifetime: TimeAmount, logger: Logger) {
         self.source = source
         self.ownPort = ownPort
+        self.podIP = podIP
         self.ownAddresses = LocalAddresses.current().union(podIP.map { [$0] } ?? [])
+        self.announcementLifetime = announcementLifetime
         self.logger = logger
     }
 
     public var membership: Membership {
-        state.withLockedValue { $0 }
+        state.withLockedValue { $0.membership }
     }
 
     public var peers: [Peer] {
         membership.peers
     }
 
-    /// Resolves the source now (blocking: call it off the event loops) and
-    /// returns the new membership.
+    /// How the peers reach this pod: `POD_IP` on its port, else its address
+    /// in the source; nil when neither is known (it cannot announce itself).
+    public var identity: Peer? {
+        podIP.map { Peer(host: $0, port: ownPort) } ?? membership.local
+    }
+
+    /// Resolves the source now (blocking: call it off the event loops), drops
+    /// announcements that were not renewed, and returns the new membership.
     @discardableResult
     public func refresh() -> Membership {
         let resolved: [Peer]
@@ -66,28 +102,49 @@ public final class PeerDirectory: Sendable {
                 Self.resolve(entry.host).prefix(1).map { Peer(host: $0, port: entry.port) }
             }
         }
-        let members = Array(Set(resolved)).sorted { $0.description < $1.description }
-        let local = members.first { ownAddresses.contains($0.host) && $0.port == ownPort }
-        let membership = Membership(members: members, local: local)
-        let previous = state.withLockedValue { state in
-            defer { state = membership }
-            return state
+        let now = NIODeadline.now()
+        return update { state in
+            state.resolved = resolved
+            state.local = resolved.first { ownAddresses.contains($0.host) && $0.port == ownPort }
+            state.announced = state.announced.filter { $0.value.expires > now }
         }
-        if previous != membership {
+    }
+
+    /// A peer said it is there (ready or draining), or that it left.
+    public func announce(_ peer: Peer, state peerState: PeerState) {
+        let expires = NIODeadline.now() + announcementLifetime
+        update { state in
+            if peerState == .gone {
+                state.announced.removeValue(forKey: peer)
+                state.resolved.removeAll { $0 == peer }
+            } else {
+                state.announced[peer] = (expires, peerState)
+            }
+        }
+    }
+
+    /// A peer could not be reached: forget its announcement (DNS may still
+    /// name it until the next refresh).
+    public func unreachable(_ peer: Peer) {
+        guard state.withLockedValue({ $0.announced[peer] != nil }) else { return }
+        update { $0.announced.removeValue(forKey: peer) }
+    }
+
+    @discardableResult
+    private func update(_ change: (inout State) -> Void) -> Membership {
+        let (membership, changed) = state.withLockedValue { state in
+            change(&state)
+            let changed = state.merge()
+            return (state.membership, changed)
+        }
+        if changed {
             logger.info("peers changed", metadata: [
                 "peers": "\(membership.peers.map(\.description).joined(separator: ","))",
-                "self": "\(local?.description ?? "not listed")",
+                "draining": "\(membership.draining.map(\.description).sorted().joined(separator: ","))",
+                "self": "\(membership.local?.description ?? "not listed")",
             ])
         }
         return membership
-    }
-
-    /// Re-resolves every `period` on the blocking-I/O thread pool until the
-    /// returned task is cancelled. `onChange` sees each new membership.
-    public func refreshPeriodically(every period: TimeAmount, on eventLoop: any EventLoop, onChange: @escaping @Sendable (Membership) -> Void) -> RepeatedTask {
-        eventLoop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: period) { [self] _ in
-            NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { self.refresh() }.map(onChange)
-        }
     }
 
     /// Addresses a name resolves to, as numeric strings; empty when it does

@@ -33,6 +33,7 @@ final class Exchange {
             switch (request.route, request.method) {
             case (.healthz, _):
                 writer.countsAsWork = false
+                acceptAnnouncement()
                 writer.answer(.ok, body: nil)
             case (.readyz, _):
                 writer.countsAsWork = false
@@ -59,6 +60,25 @@ final class Exchange {
             server.logger.error("request failed", metadata: ["uri": "\(request.head.uri)", "error": "\(error)"])
             writer.fail(TigRequestHandler.status(for: error))
         }
+    }
+
+    /// A peer announcing itself on `/healthz` joins (or leaves) this pod's
+    /// membership. Only a pod can announce itself: the announced host must be
+    /// the connection's address, and with an API key configured the
+    /// announcement must carry it.
+    private func acceptAnnouncement() {
+        guard let network = server.network,
+              let announced = request.head.headers.first(name: peerHeader),
+              let colon = announced.lastIndex(of: ":"), let port = Int(announced[announced.index(after: colon)...]),
+              let state = request.head.headers.first(name: peerStateHeader).flatMap(PeerState.init(rawValue:))
+        else { return }
+        var host = announced[..<colon]
+        if host.first == "[" && host.last == "]" { host = host.dropFirst().dropLast() }
+        guard String(host) == request.remoteIP, server.authority.mayWrite(presenting: query.apiKey) else {
+            server.logger.warning("peer announcement refused", metadata: ["peer": "\(announced)", "from": "\(request.remoteIP ?? "?")"])
+            return
+        }
+        network.peerAnnounced(Peer(host: String(host), port: port), state: state)
     }
 
     /// The success answer of writes: the path, formatted.

@@ -26,6 +26,21 @@ public let forwardedHeader = "X-Tig-Forwarded"
 /// refused rather than followed, so resolution stops after one hop.
 public let noChannelHeader = "X-Tig-No-Channel"
 
+/// Headers of a pod's announcement of itself to a peer (on `HEAD /healthz`):
+/// its address as `host:port`, and its state.
+public let peerHeader = "X-Tig-Peer"
+public let peerStateHeader = "X-Tig-Peer-State"
+
+/// What a pod announces about itself.
+public enum PeerState: String, Sendable {
+    /// Serving: probe it, place new slots on it.
+    case ready
+    /// Handing its blocks to the others: probe it, place nothing new on it.
+    case draining
+    /// Exited: forget it.
+    case gone
+}
+
 /// Header of a `HEAD` answer: what the address holds, `content`, `slot` or
 /// `channel` (the kind is public: anyone can tell by reading).
 public let kindHeader = "X-Tig-Kind"
@@ -73,8 +88,11 @@ public protocol PeerAnswerSink: AnyObject {
 /// What the HTTP front asks of the cluster when an address is not stored
 /// here. The cluster module implements it; a pod without peers has none.
 public protocol PeerNetwork: Sendable {
-    /// The other pods, as last resolved.
+    /// The other pods, as last resolved or announced.
     var peers: [Peer] { get }
+
+    /// A peer announced itself (see `peerHeader`).
+    func peerAnnounced(_ peer: Peer, state: PeerState)
 
     /// Asks every peer whether it holds `address`; succeeds with the first
     /// that does, or nil when none does within the peer timeout.

@@ -12,6 +12,8 @@ struct TigRequest {
     let refusesChannels: Bool
     /// A peer gathers listings: answer times with the paths.
     let listsTimes: Bool
+    /// The client's IP address (an announcing peer must be who it says).
+    let remoteIP: String?
 
     var method: HTTPMethod { head.method }
     var route: Route { target.route }
@@ -69,7 +71,7 @@ final class TigRequestHandler: ChannelInboundHandler {
         }
         let hasBody = Self.hasBody(head)
         do {
-            let request = try accept(head)
+            let request = try accept(head, remoteIP: context.channel.remoteAddress?.ipAddress)
             let exchange = Exchange(request: request, writer: writer, server: server)
             if request.expectsBody {
                 let incoming = try server.store.incoming(limit: server.limits.maxBlockSize)
@@ -127,7 +129,7 @@ final class TigRequestHandler: ChannelInboundHandler {
 
     /// Checks everything that can be checked from the head alone, so a bad
     /// write is refused before its body is read.
-    private func accept(_ head: HTTPRequestHead) throws -> TigRequest {
+    private func accept(_ head: HTTPRequestHead, remoteIP: String?) throws -> TigRequest {
         guard head.uri.utf8.count <= RequestTarget.maximumLength else { throw Refusal(status: .uriTooLong) }
         let target: RequestTarget
         do {
@@ -141,7 +143,8 @@ final class TigRequestHandler: ChannelInboundHandler {
             head: head, target: target,
             isForwarded: head.headers.contains(name: forwardedHeader),
             refusesChannels: head.headers.contains(name: noChannelHeader),
-            listsTimes: head.headers.contains(name: listTimesHeader))
+            listsTimes: head.headers.contains(name: listTimesHeader),
+            remoteIP: remoteIP)
         switch (request.route, request.method) {
         case (.healthz, .GET), (.healthz, .HEAD), (.readyz, .GET), (.readyz, .HEAD), (.metrics, .GET), (.metrics, .HEAD):
             return request

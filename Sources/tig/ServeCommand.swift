@@ -251,21 +251,24 @@ struct Cluster {
         group: MultiThreadedEventLoopGroup, logger: Logger
     ) {
         self.source = source
-        let directory = PeerDirectory(source: source, ownPort: port, podIP: podIP, logger: logger)
+        let directory = PeerDirectory(
+            source: source, ownPort: port, podIP: podIP,
+            announcementLifetime: options.peerRefresh.timeAmount * 3, logger: logger)
         let client = PeerClient(
             group: group, tls: tls, verifyCertificates: options.peerTlsVerify,
             instanceID: UUID().uuidString, probeTimeout: options.peerTimeout.timeAmount)
+        let apiKey: @Sendable () -> String? = { authority.keyForPeers }
         self.client = client
-        self.network = ClusterNetwork(directory: directory, client: client, readiness: readiness)
-        self.drainer = Drainer(
-            store: store, directory: directory, client: client, apiKey: { authority.keyForPeers }, metrics: metrics, logger: logger)
-        self.refresher = directory.refreshPeriodically(every: options.peerRefresh.timeAmount, on: group.next()) { membership in
+        self.network = ClusterNetwork(directory: directory, client: client, readiness: readiness, apiKey: apiKey)
+        self.drainer = Drainer(store: store, directory: directory, client: client, apiKey: apiKey, metrics: metrics, logger: logger)
+        self.refresher = network.keepMembershipFresh(every: options.peerRefresh.timeAmount, on: group.next()) { membership in
             metrics.peers.set(Double(membership.peers.count))
         }
     }
 
     func stop() async {
         refresher.cancel()
+        await network.announceDeparture()
         try? await client.shutdown()
     }
 }

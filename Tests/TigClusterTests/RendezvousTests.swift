@@ -42,35 +42,3 @@ import TigStore
         }
     }
 }
-
-@Suite struct PeerDirectoryTests {
-    @Test func resolvesNamesWithTheSystemResolver() {
-        #expect(PeerDirectory.resolve("localhost").contains("127.0.0.1"))
-        #expect(PeerDirectory.resolve("no-such-name.invalid").isEmpty)
-    }
-
-    @Test func aStaticListIsResolvedAndThisPodFoundInIt() {
-        let directory = PeerDirectory(
-            source: .fixed([Peer(host: "127.0.0.1", port: 7001), Peer(host: "localhost", port: 7002), Peer(host: "127.0.0.1", port: 7003)]),
-            ownPort: 7002, podIP: nil, logger: .init(label: "test"))
-        let membership = directory.refresh()
-        #expect(membership.local == Peer(host: "127.0.0.1", port: 7002))
-        #expect(membership.peers == [Peer(host: "127.0.0.1", port: 7001), Peer(host: "127.0.0.1", port: 7003)])
-    }
-
-    @Test func aPodTheSourceDoesNotNameIsNoMember() {
-        let directory = PeerDirectory(
-            source: .fixed([Peer(host: "192.0.2.10", port: 7777), Peer(host: "192.0.2.11", port: 7777)]),
-            ownPort: 7777, podIP: "192.0.2.99", logger: .init(label: "test"))
-        let membership = directory.refresh()
-        #expect(membership.local == nil)
-        #expect(membership.peers.count == 2)
-    }
-
-    @Test func podIPNamesThisPod() {
-        let directory = PeerDirectory(
-            source: .fixed([Peer(host: "192.0.2.10", port: 7777), Peer(host: "192.0.2.11", port: 7777)]),
-            ownPort: 7777, podIP: "192.0.2.11", logger: .init(label: "test"))
-        #expect(directory.refresh().peers == [Peer(host: "192.0.2.10", port: 7777)])
-    }
-}
