@@ -36,7 +36,7 @@ public final class ClusterNetwork: PeerNetwork {
                 switch probe {
                 case .holds: found.succeed(peer)
                 case .unreachable: directory.unreachable(peer)
-                case .absent: break
+                case .absent, .slow: break
                 }
                 if unanswered.value == 0 {
                     found.succeed(nil)

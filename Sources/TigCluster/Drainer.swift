@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import TigAddress
@@ -10,9 +11,11 @@ import TigStore
 ///
 /// Each block goes to the rendezvous winner among the peers (the next one if
 /// that fails), so a drain spreads evenly. Content blocks are stored there as
-/// content (`PUT /`); key slots and channel markers with `setifnot`, so a
-/// value the receiver already holds (written there since) wins. A block is
-/// removed here once a peer holds it.
+/// content (`PUT /`) and kept here too: they never change, and a peer that
+/// found one here a moment ago may still ask for it. Key slots and channel
+/// markers are stored with `setifnot`, so a value the receiver already holds
+/// (written there since) wins, and removed here, so that later writes find
+/// them at their new place.
 public final class Drainer: Sendable {
     private let store: BlockStore
     private let directory: PeerDirectory
@@ -20,9 +23,11 @@ public final class Drainer: Sendable {
     private let apiKey: @Sendable () -> String?
     private let metrics: ServerMetrics
     private let logger: Logger
+    /// Content blocks already handed over (they stay here; later passes skip them).
+    private let handedOver = NIOLockedValueBox(Set<BlockAddress>())
 
     /// Blocks in flight at once.
-    static let concurrency = 32
+    static let concurrency = 16
 
     public init(store: BlockStore, directory: PeerDirectory, client: PeerClient, apiKey: @escaping @Sendable () -> String?, metrics: ServerMetrics, logger: Logger) {
         self.store = store
@@ -47,7 +52,8 @@ public final class Drainer: Sendable {
         var report = Report()
         let started = ContinuousClock.now
         while ContinuousClock.now < deadline {
-            let entries = (try? store.list()) ?? []
+            let done = handedOver.withLockedValue { $0 }
+            let entries = ((try? store.list()) ?? []).filter { !done.contains($0.address) }
             guard !entries.isEmpty else { break }
             // Peers that drain too would only have to pass the blocks on again.
             let membership = directory.refresh()
@@ -62,7 +68,7 @@ public final class Drainer: Sendable {
             report.failed += pass.failed
             guard pass.blocks > 0 else { break }
         }
-        report.left = store.statistics.blocks
+        report.left = store.statistics.blocks - handedOver.withLockedValue { $0.count }
         guard report != Report() else { return report }
         let milliseconds = (ContinuousClock.now - started).nanoseconds / 1_000_000
         logger.info("drained", metadata: [
@@ -121,13 +127,14 @@ public final class Drainer: Sendable {
                 if file.kind == .content {
                     let answer = try await client.push(.PUT, "/" + (key.map { "?" + $0 } ?? ""), body: file, to: peer, refuseChannels: false)
                     guard answer.status == .ok, answer.text == address.path else { continue }
+                    handedOver.withLockedValue { _ = $0.insert(address) }
                 } else {
                     let uri = address.path + "?setifnot=1" + (key.map { "&" + $0 } ?? "")
                     let answer = try await client.push(.PUT, uri, body: file, to: peer, refuseChannels: true)
                     // 409: the receiver already holds a value there, which is newer.
                     guard answer.status == .ok || answer.status == .conflict else { continue }
+                    try store.evict(address)
                 }
-                try store.evict(address)
                 return .handed(bytes: file.size)
             } catch {
                 logger.debug("drain push failed", metadata: ["peer": "\(peer)", "address": "\(address)", "error": "\(error)"])

@@ -53,7 +53,9 @@ public final class PeerClient: Sendable {
     public enum Probe: Sendable {
         case holds
         case absent
-        /// No answer: refused, reset, or slower than the probe timeout.
+        /// No answer within the probe timeout: busy, perhaps, not gone.
+        case slow
+        /// The connection failed: refused, reset, no route.
         case unreachable
     }
 
@@ -64,7 +66,9 @@ public final class PeerClient: Sendable {
             let probe = try request(.HEAD, address.path, on: peer)
             return client.execute(request: probe, eventLoop: .delegateAndChannel(on: eventLoop), deadline: .now() + probeTimeout)
                 .map { $0.status == .ok ? Probe.holds : Probe.absent }
-                .recover { _ in .unreachable }
+                .recover { error in
+                    (error as? HTTPClientError) == .deadlineExceeded ? .slow : .unreachable
+                }
         } catch {
             return eventLoop.makeSucceededFuture(.unreachable)
         }

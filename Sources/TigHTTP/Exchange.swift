@@ -129,23 +129,34 @@ final class Exchange {
 
     /// Looks for `address` on the peers; relays the request to the first that
     /// holds it, or runs `otherwise` when none does.
-    func askPeers(for address: BlockAddress, body: IncomingBlock? = nil, otherwise: @escaping () -> Void) {
+    ///
+    /// A block can move between the probe and the relayed request (a
+    /// draining pod hands it over, or exits). A read that finds it gone, or
+    /// whose peer fails before answering, asks the peers once more.
+    func askPeers(for address: BlockAddress, body: IncomingBlock? = nil, retried: Bool = false, otherwise: @escaping () -> Void) {
         guard let peers else { return otherwise() }
         peers.locate(address, on: eventLoop).assumeIsolated().whenComplete { [self] result in
-            if case .success(let peer?) = result {
-                relay(to: peer, body: body)
-            } else {
+            guard case .success(let peer?) = result else {
                 server.metrics.recordForward(.miss)
-                otherwise()
+                return otherwise()
             }
+            let mayRetry = !retried && isRepeatableRead
+            relay(to: peer, body: body, onMoved: mayRetry ? { [self] in askPeers(for: address, retried: true, otherwise: otherwise) } : nil)
         }
     }
 
+    /// Reads that change nothing can be sent again to another peer.
+    private var isRepeatableRead: Bool {
+        (request.method == .GET && !query.take) || request.method == .HEAD
+    }
+
     /// Sends this request unchanged to `peer` and streams its answer back.
-    func relay(to peer: Peer, body: IncomingBlock?) {
+    /// `onMoved`, when set, replaces a 404 or a failure before the answer
+    /// began (the caller asks again).
+    func relay(to peer: Peer, body: IncomingBlock?, onMoved: (() -> Void)? = nil) {
         guard let peers = server.network else { return writer.fail(.internalServerError) }
         let forwarded = PeerRequest(method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body)
-        peers.send(forwarded, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics))
+        peers.send(forwarded, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics, onMoved: onMoved))
     }
 }
 
@@ -155,17 +166,33 @@ final class RelaySink: PeerAnswerSink {
     private let writer: ResponseWriter
     private let metrics: ServerMetrics
     private let contentType: String?
+    private var onMoved: (() -> Void)?
+    /// The answer was handed to `onMoved`: ignore the rest of it.
+    private var abandoned = false
 
     /// Hop-by-hop and per-connection headers the writer sets itself.
     static let connectionHeaders: Set<String> = ["connection", "keep-alive", "transfer-encoding", "x-content-type-options"]
 
-    init(writer: ResponseWriter, metrics: ServerMetrics, contentType: String? = nil) {
+    init(writer: ResponseWriter, metrics: ServerMetrics, contentType: String? = nil, onMoved: (() -> Void)? = nil) {
         self.writer = writer
         self.metrics = metrics
         self.contentType = contentType
+        self.onMoved = onMoved
+    }
+
+    /// Hands the request back to be asked again, once.
+    private func moved() -> Bool {
+        guard let onMoved else { return false }
+        self.onMoved = nil
+        abandoned = true
+        onMoved()
+        return true
     }
 
     func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        if head.status == .notFound, moved() {
+            return writer.eventLoop.makeSucceededVoidFuture()
+        }
         var headers = HTTPHeaders()
         for (name, value) in head.headers where !Self.connectionHeaders.contains(name.lowercased()) {
             headers.add(name: name, value: value)
@@ -179,15 +206,19 @@ final class RelaySink: PeerAnswerSink {
     }
 
     func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        writer.writeBody(buffer)
+        guard !abandoned else { return writer.eventLoop.makeSucceededVoidFuture() }
+        return writer.writeBody(buffer)
     }
 
     func peerAnswerEnd() {
+        guard !abandoned else { return }
         writer.endStream()
     }
 
     func peerAnswerFailed(_ error: any Error) {
+        guard !abandoned else { return }
         metrics.recordForward(.error)
+        if !writer.hasStarted, moved() { return }
         if writer.hasStarted {
             writer.abort()
         } else {
