@@ -57,10 +57,20 @@ let package = Package(
             ]
         ),
         // The client: HTTP to tig servers, chunking, trees, keepalive, XOR split.
+        .target(
+            name: "TigClient",
+            dependencies: [
+                "TigAddress",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "tig",
             dependencies: [
-                "TigAddress", "TigStore", "TigHTTP", "TigCluster",
+                "TigAddress", "TigStore", "TigHTTP", "TigCluster", "TigClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -110,6 +120,7 @@ let package = Package(
         .testTarget(name: "MitosisTests", dependencies: ["Mitosis"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"]),
         .testTarget(name: "TigOperatorTests", dependencies: ["TigOperator", "KubeClient", "Mitosis"]),
+        .testTarget(name: "TigClientTests", dependencies: ["TigClient", "TigAddress"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,8 +20,8 @@ Layout, so that later benchmarks slot in:
         GET p50/p99 served by a peer vs a local GET, drain blocks/s and MB/s.
         start_tig() takes `prefix` (e.g. ["ip", "netns", "exec", NAME]),
         `host` and `extra` flags (--peers/--cluster) for that.
-      "client" (issue 6): `tig push`/`tig pull` of a 1 GiB tree vs
-        `tar | curl -T` to the same server, bytes uploaded after a 1% change.
+  - "client" (issue 6) is `bench_client`: `tig push`/`tig pull` of a 1 GiB
+    tree vs `tar | curl -T` to the same server, bytes uploaded after a 1% change.
 """
 
 import argparse
@@ -77,6 +77,7 @@ class Config:
     big_mib: int = env_num("BENCH_BIG_MIB", 256)
     big_repeat: int = env_num("BENCH_BIG_REPEAT", 3)
     rss_mib: int = env_num("BENCH_RSS_MIB", 1024)
+    client_mib: int = env_num("BENCH_CLIENT_MIB", 1024)
     openssl_seconds: int = env_num("BENCH_OPENSSL_SECONDS", 3)
     tmp_base: str = os.environ.get("BENCH_TMP", "/dev/shm")
     out_dir: str = os.environ.get("BENCH_OUT", str(HERE / "out"))
@@ -751,6 +752,98 @@ def bench_rss(b):
         b.stop(tig)
 
 
+def timed(argv, who):
+    """Seconds `argv` took; its stdout (stripped) alongside."""
+    start = time.monotonic()
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
+    secs = time.monotonic() - start
+    if r.returncode != 0:
+        raise BenchError(f"{who} exited {r.returncode}: {r.stderr.strip()[-500:]}")
+    return secs, r.stdout.strip()
+
+
+def make_client_tree(root, total):
+    """Half the bytes in 8 large files, half in 1 MiB files spread over 32
+    directories; random content (nothing to compress or deduplicate)."""
+    large, small = root / "large", root / "small"
+    large.mkdir(parents=True)
+    for i in range(8):
+        with open(large / f"f{i}.bin", "wb") as f:
+            for _ in range(total // 2 // 8 // MIB):
+                f.write(os.urandom(MIB))
+    for i in range(total // 2 // MIB):
+        d = small / f"d{i % 32:02}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{i}.bin").write_bytes(os.urandom(MIB))
+
+
+def change_one_percent(root, total):
+    """Rewrites 1% of the tree's bytes: half as whole 1 MiB files, half as
+    one contiguous region in the middle of a large file."""
+    half = max(MIB, total // 200)
+    small = sorted((root / "small").rglob("*.bin"))
+    for f in small[:: max(1, len(small) // (half // MIB))][: half // MIB]:
+        f.write_bytes(os.urandom(MIB))
+    big = root / "large" / "f3.bin"
+    with open(big, "r+b") as f:
+        f.seek(big.stat().st_size // 2)
+        f.write(os.urandom(half))
+
+
+def bench_client(b):
+    """`tig push`/`pull` of a BENCH_CLIENT_MIB (1024) MiB tree vs `tar | curl -T`
+    to the same server, and the bytes each uploads after a 1% change."""
+    c = b.cfg
+    total = c.client_mib * MIB
+    tig = b.start_tig("client", extra=["--max-block-size", f"{c.client_mib + 64}MiB"])
+    tig_bin, url = c.tig_bin, tig.url
+    try:
+        wd = b.workdir("client-tree")
+        tree = wd / "tree"
+        make_client_tree(tree, total)
+        tar_up = ["bash", "-o", "pipefail", "-c", f"tar -C {tree} -cf - . | curl -sS --fail -T - {url}/"]
+
+        secs, root = timed([tig_bin, "push", "--server", url, str(tree)], "tig push")
+        res = {"bytes": total, "push_s": secs}
+        log(f"  tig push {c.client_mib} MiB: {total / secs / 1e6:,.0f} MB/s")
+        res["tar_push_s"], tar_path = timed(tar_up, "tar | curl -T")
+        log(f"  tar | curl -T: {total / res['tar_push_s'] / 1e6:,.0f} MB/s")
+
+        out = wd / "pulled"
+        res["pull_s"], _ = timed([tig_bin, "pull", "--server", url, root, str(out)], "tig pull")
+        shutil.rmtree(out)
+        log(f"  tig pull: {total / res['pull_s'] / 1e6:,.0f} MB/s")
+        out.mkdir()
+        res["tar_pull_s"], _ = timed(["bash", "-o", "pipefail", "-c",
+                                      f"curl -sS --fail {url}{tar_path} | tar -C {out} -xf -"], "curl | tar -x")
+        shutil.rmtree(out)
+        log(f"  curl | tar -x: {total / res['tar_pull_s'] / 1e6:,.0f} MB/s")
+
+        res["repush_s"], _ = timed([tig_bin, "push", "--server", url, str(tree)], "tig push (unchanged)")
+        change_one_percent(tree, total)
+        received, puts = "tig_bytes_received_total", 'tig_requests_total{method="PUT",code="200"}'
+        before, puts_before = metric_value(tig, received), metric_value(tig, puts)
+        res["changed_push_s"], _ = timed([tig_bin, "push", "--server", url, str(tree)], "tig push (1% changed)")
+        res["changed_uploaded"] = metric_value(tig, received) - before
+        res["changed_puts"] = metric_value(tig, puts) - puts_before
+        before = metric_value(tig, received)
+        timed(tar_up, "tar | curl -T (1% changed)")
+        res["tar_changed_uploaded"] = metric_value(tig, received) - before
+        log(f"  after a 1% change: tig uploaded {res['changed_uploaded'] / MIB:,.1f} MiB in "
+            f"{res['changed_puts']:.0f} PUTs, tar | curl {res['tar_changed_uploaded'] / MIB:,.1f} MiB")
+        b.res["client"] = res
+    finally:
+        b.stop(tig)
+
+
+def metric_value(srv, sample):
+    status, _, body = http_request(srv.port, "GET", "/metrics", host=srv.host)
+    m = re.search(rf"^{re.escape(sample)} ([0-9.e+]+)$", body.decode(), re.M)
+    if status != 200 or not m:
+        raise BenchError(f"tig /metrics has no sample {sample}")
+    return float(m.group(1))
+
+
 # ----------------------------------------------------------------- table
 
 @dataclass
@@ -858,6 +951,26 @@ def rows_rss(b):
                 "—", "≤ 64 MiB", verdict(rss["growth_kib"] <= 64 * KIB))]
 
 
+def rows_client(b):
+    r = b.res.get("client")
+    if not r:
+        return []
+    size = f"{r['bytes'] // MIB} MiB tree"
+    # Throughput ratios: tig MB/s ÷ tar MB/s = tar seconds ÷ tig seconds. A
+    # pipe inside a Markdown table cell is written \|.
+    return [
+        Row(f"tig push, {size} (new)", f_mbps(r["bytes"] / r["push_s"]), "tar \\| curl -T",
+            f_mbps(r["bytes"] / r["tar_push_s"]), ratio(r["tar_push_s"], r["push_s"])),
+        Row(f"tig pull, {size}", f_mbps(r["bytes"] / r["pull_s"]), "curl \\| tar -x",
+            f_mbps(r["bytes"] / r["tar_pull_s"]), ratio(r["tar_pull_s"], r["pull_s"])),
+        Row(f"tig push, {size} unchanged", f"{r['repush_s']:.2f} s"),
+        Row(f"uploaded after a 1% change, {size}",
+            f"{r['changed_uploaded'] / MIB:,.1f} MiB ({r['changed_puts']:.0f} PUTs, {r['changed_push_s']:.2f} s)",
+            "tar \\| curl -T", f"{r['tar_changed_uploaded'] / MIB:,.1f} MiB",
+            ratio(r["changed_uploaded"], r["tar_changed_uploaded"])),
+    ]
+
+
 # name -> (run, rows, what). Order is run order (put-1k compares against get).
 BENCHMARKS = {
     "get": (bench_get, rows_get, "GET 1 KiB and 1 MiB, tig vs nginx"),
@@ -867,7 +980,8 @@ BENCHMARKS = {
     "put-1m": (bench_put_1m, lambda b: [], "PUT 1 MiB distinct bodies"),
     "put-large": (bench_put_large, rows_put_large, "PUT 256 MiB vs openssl sha256"),
     "rss": (bench_rss, rows_rss, "peak RSS while receiving 1 GiB"),
-    # "cluster": issue 3, "client": issue 6 (see the module docstring)
+    "client": (bench_client, rows_client, "tig push/pull of a 1 GiB tree vs tar | curl"),
+    # "cluster": issue 3 (see the module docstring)
 }
 
 

@@ -19,6 +19,9 @@ export TIG_BIN="$PWD/.build/debug/tig"
 echo "== pod server (real process, real sockets)"
 python3 -m pytest -q -p no:cacheprovider e2e/pod
 
+echo "== client CLI (real tig processes)"
+python3 -m pytest -q -p no:cacheprovider e2e/client
+
 echo "== packaging: chart, manifests, Dockerfiles (offline static checks)"
 checks/packaging.sh
 

@@ -1,0 +1,25 @@
+import ArgumentParser
+import TigClient
+
+/// `tig ls PATH`: a stored tree's entries.
+struct LsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ls",
+        abstract: "List a stored tree: one line per entry, depth first.",
+        discussion: "Lines read `<mode> <size> <path>`; directories end with /, symlinks show -> <target>. Unprintable bytes in names appear as \\xNN."
+    )
+
+    @OptionGroup var client: ClientOptions
+
+    @Argument(help: "The tree's path, as tig push printed it.")
+    var path: BlockPathArgument
+
+    func run() async throws {
+        let tree = try await client.withServer { server in
+            try await StoredTree.fetch(path.address, from: server)
+        }
+        for line in TreeListing.lines(of: tree) {
+            print(line)
+        }
+    }
+}

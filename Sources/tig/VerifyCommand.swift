@@ -1,0 +1,28 @@
+import ArgumentParser
+import TigClient
+
+/// `tig verify PATH`: a stored tree checked end to end.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a stored tree end to end: every block present and matching its hash, every size consistent.",
+        discussion: "Prints a summary and exits 0 when the tree is whole; exits non-zero at the first problem. (tig get checks a single block.)"
+    )
+
+    @OptionGroup var client: ClientOptions
+
+    @Argument(help: "The tree's path, as tig push printed it.")
+    var path: BlockPathArgument
+
+    func run() async throws {
+        let progress = ProgressBar.onTerminal("verify")
+        let summary = try await client.withServer { server in
+            try await TreeVerifier(server: server).verify(path.address, progress: progress)
+        }
+        progress?.finish()
+        print(
+            "ok: \(summary.directories) directories, \(summary.files) files, \(summary.symlinks) symlinks, "
+                + "\(summary.bytes) bytes in \(summary.blocks) blocks"
+        )
+    }
+}
