@@ -20,6 +20,14 @@ let package = Package(
     targets: [
         // OpenSSL's libcrypto: SHA-256 (EVP) for block addresses.
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // What the executables share: flag types, duration text, logfmt logs, signals.
+        .target(
+            name: "TigCommandLine",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Block addresses and SHA-256: what servers and clients share.
         .target(name: "TigAddress", dependencies: ["COpenSSLCrypto"]),
         // Linux file-system calls Swift cannot import directly (O_TMPFILE, linkat of an fd).
@@ -70,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "tig",
             dependencies: [
-                "TigAddress", "TigStore", "TigHTTP", "TigCluster", "TigClient",
+                "TigAddress", "TigStore", "TigHTTP", "TigCluster", "TigClient", "TigCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -94,7 +102,7 @@ let package = Package(
         .target(
             name: "TigOperator",
             dependencies: [
-                "Mitosis", "KubeClient",
+                "Mitosis", "KubeClient", "TigCommandLine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -105,17 +113,22 @@ let package = Package(
         .executableTarget(
             name: "tig-operator",
             dependencies: [
-                "TigOperator",
+                "TigOperator", "TigCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "TigCommandLineTests", dependencies: ["TigCommandLine"]),
         .testTarget(name: "TigAddressTests", dependencies: ["TigAddress", "TigStore"]),
         .testTarget(name: "TigStoreTests", dependencies: ["TigStore", "TigAddress"]),
         .testTarget(name: "TigHTTPTests", dependencies: ["TigHTTP", "TigStore", "TigAddress"]),
         .testTarget(
             name: "TigClusterTests",
-            dependencies: ["TigCluster", "TigHTTP", "TigAddress", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "TigCluster", "TigHTTP", "TigAddress",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "MitosisTests", dependencies: ["Mitosis"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"]),

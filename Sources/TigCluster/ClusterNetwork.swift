@@ -25,8 +25,29 @@ public final class ClusterNetwork: PeerNetwork {
 
     /// The first peer to answer yes wins; when every peer has answered no,
     /// or failed, or the probe timeout passed, the answer is nil.
+    ///
+    /// Before concluding that no pod holds it, the members are re-resolved
+    /// (at most every `missRefresh`, shared by concurrent lookups) and the new
+    /// ones asked: pods that started together, or a pod that just joined,
+    /// may not have been resolved or announced yet. While a pod drains, a
+    /// key slot moves from it to another pod; probes that cross that move can
+    /// both miss, so with a pod draining the peers are asked twice.
     public func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
-        let peers = self.peers
+        let asked = peers
+        return firstHolder(of: address, among: asked, on: eventLoop).flatMap { [self] holder in
+            if let holder { return eventLoop.makeSucceededFuture(holder) }
+            return directory.refreshIfOlder(than: Self.missRefresh, on: eventLoop).flatMap { membership in
+                let newcomers = membership.peers.filter { !asked.contains($0) }
+                let again = membership.draining.isEmpty ? newcomers : membership.peers
+                return self.firstHolder(of: address, among: again, on: eventLoop)
+            }
+        }
+    }
+
+    /// How stale the members may be when a lookup finds nothing.
+    static let missRefresh = TimeAmount.milliseconds(100)
+
+    private func firstHolder(of address: BlockAddress, among peers: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
         guard !peers.isEmpty else { return eventLoop.makeSucceededFuture(nil) }
         let found = eventLoop.makePromise(of: Peer?.self)
         let unanswered = NIOLoopBoundBox(peers.count, eventLoop: eventLoop)
@@ -74,10 +95,15 @@ public final class ClusterNetwork: PeerNetwork {
         }
     }
 
+    /// Tells every peer this pod drains: they keep asking it for what it
+    /// holds, and place nothing new on it.
+    public func announceDraining() async {
+        try? await announce(.draining, to: directory.peers, on: client.eventLoopGroup.next()).get()
+    }
+
     /// Tells every peer this pod is leaving, so none keeps probing it.
     public func announceDeparture() async {
-        let group = client.eventLoopGroup
-        try? await announce(.gone, to: directory.peers, on: group.next()).get()
+        try? await announce(.gone, to: directory.peers, on: client.eventLoopGroup.next()).get()
     }
 
     private func announce(_ state: PeerState, to peers: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<Void> {

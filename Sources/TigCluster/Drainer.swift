@@ -59,7 +59,7 @@ public final class Drainer: Sendable {
             let membership = directory.refresh()
             let peers = membership.peers.filter { !membership.draining.contains($0) }
             guard !peers.isEmpty else {
-                logger.warning("drain: no live peer; blocks stay here", metadata: ["blocks": "\(entries.count)"])
+                logger.warning("drain-no-peer", metadata: ["blocks": "\(entries.count)"])
                 break
             }
             let pass = await push(entries, to: peers, until: deadline)
@@ -137,7 +137,7 @@ public final class Drainer: Sendable {
                 }
                 return .handed(bytes: file.size)
             } catch {
-                logger.debug("drain push failed", metadata: ["peer": "\(peer)", "address": "\(address)", "error": "\(error)"])
+                logger.debug("drain-push-failed", metadata: ["peer": "\(peer)", "address": "\(address)", "error": "\(error)"])
             }
         }
         return .failed

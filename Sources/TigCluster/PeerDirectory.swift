@@ -15,7 +15,8 @@ import TigHTTP
 /// from DNS as soon as it terminates, while it still holds blocks it is
 /// draining. Announcements close both gaps: a pod announces itself to every
 /// peer as soon as it serves and every refresh period after, as draining
-/// while it drains, and as gone when it exits.
+/// while it drains, and as gone when it exits; and a pod that leaves DNS
+/// without having said it left counts as draining for a while.
 ///
 /// This pod is the member whose address is one of its own (`POD_IP` or an
 /// interface address) on its own port.
@@ -64,10 +65,22 @@ public final class PeerDirectory: Sendable {
     /// How long an announcement counts without being renewed.
     private let announcementLifetime: TimeAmount
     private let state = NIOLockedValueBox(State())
+    /// When the source was last resolved, and a resolution under way that
+    /// callers of `refreshIfOlder` share.
+    private let freshness = NIOLockedValueBox<(resolved: NIODeadline, pending: EventLoopFuture<Membership>?)>((.distantPast, nil))
     private let logger: Logger
 
-    public init(source: Source, ownPort: Int, podIP: String?, announcementLifetime: TimeAmount, logger: Logger) {
+    /// Resolves a source to addresses; the system resolver unless a test
+    /// substitutes its own.
+    public typealias Resolver = @Sendable (Source) -> [Peer]
+    private let resolver: Resolver
+
+    public init(
+        source: Source, ownPort: Int, podIP: String?, announcementLifetime: TimeAmount, logger: Logger,
+        resolver: @escaping Resolver = PeerDirectory.resolve
+    ) {
         self.source = source
+        self.resolver = resolver
         self.ownPort = ownPort
         self.podIP = podIP
         self.ownAddresses = LocalAddresses.current().union(podIP.map { [$0] } ?? [])
@@ -93,20 +106,53 @@ public final class PeerDirectory: Sendable {
     /// announcements that were not renewed, and returns the new membership.
     @discardableResult
     public func refresh() -> Membership {
-        let resolved: [Peer]
-        switch source {
-        case .dns(let name, let port):
-            resolved = Self.resolve(name).map { Peer(host: $0, port: port) }
-        case .fixed(let entries):
-            resolved = entries.flatMap { entry in
-                Self.resolve(entry.host).prefix(1).map { Peer(host: $0, port: entry.port) }
-            }
-        }
+        let resolved = resolver(source)
         let now = NIODeadline.now()
+        freshness.withLockedValue { $0.resolved = now }
+        let lifetime = announcementLifetime
         return update { state in
+            let local = resolved.first { ownAddresses.contains($0.host) && $0.port == ownPort }
+            // A pod that leaves DNS may still be draining (Kubernetes drops a
+            // terminating pod at once): it counts as draining until it says it
+            // left, cannot be reached, or stays silent for an announcement's
+            // lifetime.
+            for departed in Set(state.resolved).subtracting(resolved) where departed != state.local {
+                if state.announced[departed]?.state != .draining {
+                    state.announced[departed] = (now + lifetime, .draining)
+                }
+            }
             state.resolved = resolved
-            state.local = resolved.first { ownAddresses.contains($0.host) && $0.port == ownPort }
+            state.local = local
             state.announced = state.announced.filter { $0.value.expires > now }
+        }
+    }
+
+    /// Re-resolves the source (on the blocking-I/O pool) unless it was
+    /// resolved within `age`; concurrent callers share one resolution.
+    public func refreshIfOlder(than age: TimeAmount, on eventLoop: any EventLoop) -> EventLoopFuture<Membership> {
+        enum Step {
+            case fresh
+            case join(EventLoopFuture<Membership>)
+            case lead(EventLoopPromise<Membership>)
+        }
+        let step: Step = freshness.withLockedValue { freshness in
+            if let pending = freshness.pending { return .join(pending) }
+            guard NIODeadline.now() - freshness.resolved >= age else { return .fresh }
+            let promise = eventLoop.makePromise(of: Membership.self)
+            freshness.pending = promise.futureResult
+            return .lead(promise)
+        }
+        switch step {
+        case .fresh:
+            return eventLoop.makeSucceededFuture(membership)
+        case .join(let pending):
+            return pending.hop(to: eventLoop)
+        case .lead(let promise):
+            NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { self.refresh() }.whenComplete { [freshness] result in
+                freshness.withLockedValue { $0.pending = nil }
+                promise.completeWith(result)
+            }
+            return promise.futureResult
         }
     }
 
@@ -138,13 +184,23 @@ public final class PeerDirectory: Sendable {
             return (state.membership, changed)
         }
         if changed {
-            logger.info("peers changed", metadata: [
+            logger.info("peers-changed", metadata: [
                 "peers": "\(membership.peers.map(\.description).joined(separator: ","))",
                 "draining": "\(membership.draining.map(\.description).sorted().joined(separator: ","))",
                 "self": "\(membership.local?.description ?? "not listed")",
             ])
         }
         return membership
+    }
+
+    /// The members a source names, through the system resolver.
+    public static func resolve(_ source: Source) -> [Peer] {
+        switch source {
+        case .dns(let name, let port):
+            resolve(name).map { Peer(host: $0, port: port) }
+        case .fixed(let entries):
+            entries.flatMap { entry in resolve(entry.host).prefix(1).map { Peer(host: $0, port: entry.port) } }
+        }
     }
 
     /// Addresses a name resolves to, as numeric strings; empty when it does

@@ -85,7 +85,7 @@ public final class APIKeyAuthority: Sendable {
             return cache.configured != configured
         }
         if changed, case .unusable(let reason) = configured {
-            logger.error("api key file refused; writes and listing are denied", metadata: ["reason": "\(reason)"])
+            logger.error("apikey-file-refused", metadata: ["reason": "\(reason)", "effect": "writes and listing denied"])
         }
         return configured
     }

@@ -57,7 +57,7 @@ final class Exchange {
                 try write(address, body: body)
             }
         } catch {
-            server.logger.error("request failed", metadata: ["uri": "\(request.head.uri)", "error": "\(error)"])
+            server.logger.error("request-failed", metadata: ["uri": "\(request.head.uri)", "error": "\(error)"])
             writer.fail(TigRequestHandler.status(for: error))
         }
     }
@@ -75,7 +75,7 @@ final class Exchange {
         var host = announced[..<colon]
         if host.first == "[" && host.last == "]" { host = host.dropFirst().dropLast() }
         guard String(host) == request.remoteIP, server.authority.mayWrite(presenting: query.apiKey) else {
-            server.logger.warning("peer announcement refused", metadata: ["peer": "\(announced)", "from": "\(request.remoteIP ?? "?")"])
+            server.logger.warning("peer-announcement-refused", metadata: ["peer": "\(announced)", "from": "\(request.remoteIP ?? "?")"])
             return
         }
         network.peerAnnounced(Peer(host: String(host), port: port), state: state)

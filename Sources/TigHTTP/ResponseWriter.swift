@@ -101,7 +101,7 @@ final class ResponseWriter {
                 body = try allocator.read(file, at: 0, count: file.size)
             } catch {
                 file.close()
-                server.logger.error("read failed", metadata: ["error": "\(error)"])
+                server.logger.error("read-failed", metadata: ["error": "\(error)"])
                 fail(.internalServerError)
                 return
             }

@@ -87,7 +87,7 @@ final class TigRequestHandler: ChannelInboundHandler {
             writer.fail(refusal.status, close: hasBody)
         } catch {
             state = .answered
-            server.logger.error("cannot receive body", metadata: ["error": "\(error)"])
+            server.logger.error("receive-failed", metadata: ["error": "\(error)"])
             writer.fail(Self.status(for: error), close: hasBody)
         }
     }
@@ -102,7 +102,7 @@ final class TigRequestHandler: ChannelInboundHandler {
             exchange.writer.fail(.payloadTooLarge, close: true)
         } catch {
             state = .answered
-            server.logger.error("cannot store body", metadata: ["error": "\(error)"])
+            server.logger.error("store-failed", metadata: ["error": "\(error)"])
             exchange.writer.fail(Self.status(for: error), close: true)
         }
     }

@@ -3,13 +3,14 @@ import KubeClient
 import Logging
 import NIOCore
 import NIOPosix
+import TigCommandLine
 
 /// Wires the operator together and runs it until SIGTERM: config, API
 /// client, the start-up refusal on a competing autoscaler, the status
 /// server, the pod informer, leader election and the reconcile loop.
 public enum OperatorRuntime {
     public static func run(_ options: OperatorOptions, logger: Logger) async throws {
-        let shutdown = ShutdownSignal()
+        let shutdown = ShutdownSignals()
         let config = try ConfigLoader.load(path: options.configPath)
         let connection = try options.kubeconfig.map { try ClusterConnection.kubeconfig(path: $0) } ?? ClusterConnection.inCluster()
         let executor = CurlExecutor()
@@ -26,7 +27,7 @@ public enum OperatorRuntime {
     }
 
     private static func serve(
-        config: OperatorConfig, options: OperatorOptions, client: KubernetesClient, shutdown: ShutdownSignal,
+        config: OperatorConfig, options: OperatorOptions, client: KubernetesClient, shutdown: ShutdownSignals,
         group: any EventLoopGroup, logger: Logger
     ) async throws {
         let events = EventRecorder(
@@ -70,7 +71,7 @@ public enum OperatorRuntime {
         let electorTask = Task { await elector?.run() }
         let controllerTask = Task { await Controller(controller).run() }
 
-        let signal = await shutdown.wait()
+        let signal = await shutdown.next()
         logger.notice("stopping", metadata: ["signal": "\(signal)"])
         // Stop acting first, then hand the Lease back, then stop watching.
         controllerTask.cancel()

@@ -446,7 +446,7 @@ public final class BlockStore: Sendable {
             do {
                 if try expireIfIdle(address, now: now) { deleted += 1 }
             } catch {
-                logger.warning("sweep failed", metadata: ["address": "\(address)", "error": "\(error)"])
+                logger.warning("sweep-failed", metadata: ["address": "\(address)", "error": "\(error)"])
                 schedule.withLockedValue { $0.schedule(address, expiry: now + policy.sweepStep) }
             }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TigCommandLine
 import TigOperator
 
 /// `tig-operator`: the Mitosis operator (SPEC §6.4, flags in DESIGN.md).
@@ -37,17 +38,17 @@ struct TigOperatorCommand: AsyncParsableCommand {
         guard leaseDuration >= .seconds(1), renewDeadline < leaseDuration, retryPeriod < renewDeadline else {
             throw ValidationError("need --retry-period < --renew-deadline < --lease-duration, and --lease-duration ≥ 1s")
         }
-        guard hostAndPort(listen) != nil else {
+        guard HostPort.parse(listen).map({ !$0.host.isEmpty }) == true else {
             throw ValidationError("--listen must be HOST:PORT, got \(listen)")
         }
     }
 
     func run() async throws {
         let level = logLevel
-        LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
+        LoggingSystem.bootstrapLogfmt(level: level)
         let logger = Logger(label: "tig-operator")
         let environment = ProcessInfo.processInfo.environment
-        guard let (host, port) = hostAndPort(listen) else { throw ExitCode.failure }
+        guard let (host, port) = HostPort.parse(listen) else { throw ExitCode.failure }
         let options = OperatorOptions(
             configPath: config ?? environment["TIG_OPERATOR_CONFIG"] ?? "/etc/tig-operator/config.yaml",
             kubeconfig: kubeconfig ?? environment["KUBECONFIG"].flatMap { $0.isEmpty ? nil : $0 },
@@ -64,20 +65,9 @@ struct TigOperatorCommand: AsyncParsableCommand {
     }
 }
 
-extension Logger.Level: @retroactive ExpressibleByArgument {}
-
 private func durationOption(_ text: String) throws -> Duration {
-    guard let duration = OperatorDuration.parse(text), duration > .zero else {
+    guard let duration = DurationText.parse(text), duration > .zero else {
         throw ValidationError("expected a positive duration such as 500ms, 2s or 1m, got \(text)")
     }
     return duration
-}
-
-/// `HOST:PORT`, where HOST may be a bracketed IPv6 address.
-private func hostAndPort(_ text: String) -> (String, Int)? {
-    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-        (0...65535).contains(port)
-    else { return nil }
-    let host = text[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-    return host.isEmpty ? nil : (host, port)
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TigClient
+import TigCommandLine
 
 /// `tig keepalive LIST [--once]`: keeps listed trees from being swept.
 struct KeepaliveCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TigClient
+import TigCommandLine
 
 /// `tig push DIR`: a directory tree as one path.
 struct PushCommand: AsyncParsableCommand {

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import TigCluster
+import TigCommandLine
 import TigHTTP
 import TigStore
 
@@ -78,16 +79,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let level = environment["TIG_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrapLogfmt(level: level)
         let logger = Logger(label: "tig")
         do {
             try await serve(environment: environment, logger: logger)
         } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            logger.critical("cannot-start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
     }
@@ -125,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
             "address": "\(host):\(server.localAddress?.port ?? port)",
             "data": "\(dataDirectory)",
             "blocks": "\(store.statistics.blocks)",
-            "retention": "\(retention.defaultValueDescription)",
+            "retention": "\(DurationText.format(retention.duration))",
             "tls": "\(tls != nil)",
             "cluster": "\(cluster.map { "\($0.source)" } ?? "none")",
         ])
@@ -133,9 +130,10 @@ struct ServeCommand: AsyncParsableCommand {
         let signal = await signals.next()
         let deadline = ContinuousClock.now + drainTimeout.duration
         readiness.beginDraining()
-        logger.info("draining", metadata: ["signal": "\(signal)", "delay": "\(shutdownDelay.defaultValueDescription)"])
+        logger.info("draining", metadata: ["signal": "\(signal)", "delay": "\(DurationText.format(shutdownDelay.duration))"])
         // While still serving (peers may ask for what this pod holds), hand
         // every block to the peers.
+        await cluster?.network.announceDraining()
         await cluster?.drainer.drain(until: deadline)
         let remainingDelay = shutdownDelay.duration - drainTimeout.duration + (deadline - ContinuousClock.now)
         if remainingDelay > .zero {
@@ -193,46 +191,14 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     static func hostAndPort(_ text: String, option: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError("\(option) wants HOST:PORT, got \(text)")
-        }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
+        guard let parsed = HostPort.parse(text) else { throw ValidationError("\(option) wants HOST:PORT, got \(text)") }
+        return parsed
     }
 }
 
 extension DurationArgument {
     var timeAmount: TimeAmount {
         .nanoseconds(duration.nanoseconds)
-    }
-}
-
-/// SIGTERM and SIGINT as they arrive: the first starts the graceful shutdown,
-/// a second cuts its delay short. Unchecked Sendable: the dispatch sources are
-/// only retained after `init`, and the stream is Sendable.
-final class ShutdownSignals: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
-    private let stream: AsyncStream<Int32>
-
-    init() {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        self.stream = stream
-        self.sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
-        }
-    }
-
-    /// The next signal; callers wait one at a time.
-    func next() async -> Int32 {
-        for await number in stream {
-            return number
-        }
-        return SIGTERM
     }
 }
 

@@ -1,4 +1,6 @@
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import Testing
 import TigHTTP
 @testable import TigCluster
@@ -74,5 +76,33 @@ import TigHTTP
         let directory = directory(lifetime: .zero)
         directory.announce(Peer(host: "192.0.2.40", port: 7777), state: .ready)
         #expect(directory.refresh().peers == [Peer(host: "192.0.2.10", port: 7777)])
+    }
+
+    @Test func aLookupMissReResolvesOnlyWhenTheMembersAreStale() throws {
+        let directory = directory(lifetime: .zero)
+        let loop = NIOSingletons.posixEventLoopGroup.next()
+        directory.refresh()
+        directory.announce(Peer(host: "192.0.2.50", port: 7777), state: .ready)
+        // Resolved a moment ago: no new resolution, so the announcement is still there.
+        let fresh = try directory.refreshIfOlder(than: .hours(1), on: loop).wait()
+        #expect(fresh.peers.contains(Peer(host: "192.0.2.50", port: 7777)))
+        // Stale: resolved again, and the unrenewed announcement is gone.
+        let resolved = try directory.refreshIfOlder(than: .zero, on: loop).wait()
+        #expect(resolved.peers == [Peer(host: "192.0.2.10", port: 7777)])
+    }
+
+    @Test func aPodThatLeavesDNSCountsAsDrainingUntilItSaysItLeft() throws {
+        let listed = NIOLockedValueBox([Peer(host: "192.0.2.10", port: 7777), Peer(host: "192.0.2.11", port: 7777)])
+        let directory = PeerDirectory(
+            source: .dns(name: "tig-headless", port: 7777), ownPort: 7777, podIP: "192.0.2.1",
+            announcementLifetime: .seconds(15), logger: .init(label: "test"), resolver: { _ in listed.withLockedValue { $0 } })
+        directory.refresh()
+        listed.withLockedValue { _ = $0.removeLast() }
+        let membership = directory.refresh()
+        let leaving = Peer(host: "192.0.2.11", port: 7777)
+        #expect(membership.peers.contains(leaving))
+        #expect(membership.draining == [leaving])
+        directory.announce(leaving, state: .gone)
+        #expect(!directory.peers.contains(leaving))
     }
 }

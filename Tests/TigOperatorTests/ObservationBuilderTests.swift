@@ -42,13 +42,3 @@ import Testing
         ])
     }
 }
-
-@Suite struct LogfmtTests {
-    @Test func valuesThatWouldSplitALineAreQuoted() {
-        #expect(LogfmtLogHandler.quoted("plain") == "plain")
-        #expect(LogfmtLogHandler.quoted("") == "\"\"")
-        #expect(LogfmtLogHandler.quoted("two words") == "\"two words\"")
-        #expect(LogfmtLogHandler.quoted("a=b") == "\"a=b\"")
-        #expect(LogfmtLogHandler.quoted("say \"hi\"\nbye") == "\"say \\\"hi\\\"\\nbye\"")
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import TigCommandLine
 
 /// Reads the operator's YAML config strictly: every mistake is refused at
 /// start with the line and column where it is, because a typo that silently
@@ -116,7 +117,7 @@ public enum ConfigLoader {
     ]
 
     private static func duration(_ node: YAMLNode) throws(YAMLError) -> Duration {
-        guard case .scalar(let text, _) = node.value, !node.isNull, let duration = OperatorDuration.parse(text) else {
+        guard case .scalar(let text, _) = node.value, !node.isNull, let duration = DurationText.parse(text) else {
             throw node.mismatch("a duration such as 90s, 15m or 1h")
         }
         try require(duration > .zero, "expected a positive duration, got \"\(text)\"", node)

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// One line per event on stderr, in the `logfmt` style every tig program
-/// uses (DESIGN.md): `2026-11-21T14:00:00Z info tig-operator: event=… key=value`.
+/// uses (DESIGN.md): `2026-11-21T14:00:00Z info tig: event=listening key=value`.
 /// The log message is the event name; metadata are the key/value pairs.
 public struct LogfmtLogHandler: LogHandler {
     public var logLevel: Logger.Level
@@ -45,5 +45,12 @@ public struct LogfmtLogHandler: LogHandler {
         var buffer = [CChar](repeating: 0, count: 32)
         let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension LoggingSystem {
+    /// Sends every logger of this process to stderr as logfmt lines.
+    public static func bootstrapLogfmt(level: Logger.Level) {
+        bootstrap { LogfmtLogHandler(label: $0, level: level) }
     }
 }
