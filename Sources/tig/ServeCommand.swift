@@ -21,11 +21,33 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Data directory (default /data if it exists, else /tmp). Env: TIG_DATA.")
     var data: String?
 
-    @Option(help: "Delete blocks not read or written for this long.")
+    @Option(help: "Delete blocks not read or written for this long. Env: TIG_RETENTION.")
     var retention = DurationArgument(.seconds(600))
 
-    @Option(help: "Largest accepted block.")
+    /// `--retention`, else `TIG_RETENTION`.
+    var effectiveRetention: DurationArgument {
+        get throws { try Self.flag("--retention", retention, orEnvironment: "TIG_RETENTION", default: DurationArgument(.seconds(600))) }
+    }
+
+    @Option(help: "Largest accepted block. Env: TIG_MAX_BLOCK_SIZE.")
     var maxBlockSize = ByteSizeArgument(bytes: 128 << 20)
+
+    /// `--max-block-size`, else `TIG_MAX_BLOCK_SIZE`.
+    var effectiveMaxBlockSize: ByteSizeArgument {
+        get throws {
+            try Self.flag("--max-block-size", maxBlockSize, orEnvironment: "TIG_MAX_BLOCK_SIZE", default: ByteSizeArgument(bytes: 128 << 20))
+        }
+    }
+
+    /// A flag's value when given (differs from its default), else the
+    /// environment variable's, else the default.
+    static func flag<Value: ExpressibleByArgument & Equatable>(
+        _ name: String, _ value: Value, orEnvironment variable: String, default: Value
+    ) throws -> Value {
+        guard value == `default`, let text = ProcessInfo.processInfo.environment[variable] else { return value }
+        guard let parsed = Value(argument: text) else { throw ValidationError("\(variable)=\(text) is not a valid \(name)") }
+        return parsed
+    }
 
     @Option(help: "API key file, used when APIKEY is unset and <data>/apikey does not exist.")
     var apikeyFile: String?
@@ -36,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "TLS certificate chain (default /etc/ssl/tig.crt).")
     var tlsCert: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: TIG_LOG_LEVEL.")
     var logLevel: Logger.Level = .info
 
     @Option(help: "A request head must arrive completely within this.")
@@ -68,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         for (name, value) in [
-            ("--retention", retention), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
+            ("--retention", try effectiveRetention), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
             ("--peer-refresh", peerRefresh), ("--peer-timeout", peerTimeout), ("--drain-timeout", drainTimeout),
         ]
         where value.duration <= .zero {
@@ -78,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let level = environment["TIG_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? logLevel
+        let level = try Self.flag("--log-level", logLevel, orEnvironment: "TIG_LOG_LEVEL", default: .info)
         LoggingSystem.bootstrapLogfmt(level: level)
         let logger = Logger(label: "tig")
         do {
@@ -92,13 +114,14 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve(environment: [String: String], logger: Logger) async throws {
         let dataDirectory = data ?? environment["TIG_DATA"] ?? (FileManager.default.fileExists(atPath: "/data") ? "/data" : "/tmp")
         let clock = SystemWallClock()
+        let retention = try effectiveRetention
         let store = try BlockStore(directory: dataDirectory, retention: retention.duration, clock: clock, logger: logger)
         let sweeper = RetentionSweeper(store: store, clock: clock, logger: logger)
         sweeper.start()
         defer { sweeper.stop() }
 
         let tls = try tlsFiles()
-        let (host, port) = try listenAddress(environment["TIG_LISTEN"] ?? listen, tls: tls != nil)
+        let (host, port) = try listenAddress(listen ?? environment["TIG_LISTEN"], tls: tls != nil)
         let metrics = ServerMetrics(statistics: store.statistics)
         let readiness = Readiness(store: store)
         let authority = APIKeyAuthority(environmentKey: environment["APIKEY"], dataDirectory: dataDirectory, explicitFile: apikeyFile, logger: logger)
@@ -112,7 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
             authority: authority,
             metrics: metrics,
             readiness: readiness,
-            limits: HTTPLimits(maxBlockSize: maxBlockSize.bytes, headerTimeout: headerTimeout.timeAmount, idleTimeout: idleTimeout.timeAmount),
+            limits: HTTPLimits(maxBlockSize: try effectiveMaxBlockSize.bytes, headerTimeout: headerTimeout.timeAmount, idleTimeout: idleTimeout.timeAmount),
             usesTLS: tls != nil,
             logger: logger,
             network: cluster?.network)

@@ -181,3 +181,20 @@ def check_memory_while_receiving(tig):
     answer = requests.put(tig.url, data=(chunk for _ in range(512)))
     assert answer.status_code == 200
     assert peak_rss_kib() - before < 64 * 1024, "receiving 512 MiB grew the server by 64 MiB or more"
+
+
+def test_settings_from_the_environment_and_flags_winning_over_them():
+    with TigProcess(env={"TIG_MAX_BLOCK_SIZE": "1KiB", "TIG_RETENTION": "1s"}) as tig:
+        assert requests.put(tig.url, data=b"x" * 1025).status_code == 413
+        path = requests.put(tig.url, data=b"x" * 1024).text
+        poll(lambda: not (tig.data / path[1:]).exists(), timeout=10, message="swept after TIG_RETENTION")
+    with TigProcess("--max-block-size", "2KiB", env={"TIG_MAX_BLOCK_SIZE": "1KiB"}) as tig:
+        assert requests.put(tig.url, data=b"x" * 2048).status_code == 200
+
+
+def test_a_bad_setting_stops_the_start_with_a_reason(tmp_path):
+    from .server import TIG_BIN
+    result = subprocess.run([TIG_BIN, "serve", "--data", str(tmp_path)], env={"TIG_RETENTION": "soon"},
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "TIG_RETENTION=soon" in result.stderr
