@@ -10,6 +10,7 @@ public struct BlockAddress: Hashable, Sendable, Comparable, CustomStringConverti
     }
 
     /// Builds an address from 32 raw bytes (a SHA-256 digest).
+    @inlinable
     public init<Bytes: Collection<UInt8>>(digest: Bytes) {
         precondition(digest.count == 32, "a block address is 32 bytes")
         var words: [UInt64] = [0, 0, 0, 0]
@@ -20,7 +21,10 @@ public struct BlockAddress: Hashable, Sendable, Comparable, CustomStringConverti
     }
 
     /// Parses exactly 64 lowercase hex digits. Anything else (uppercase,
-    /// other lengths, other characters) is not an address.
+    /// other lengths, other characters) is not an address. Inlinable, like
+    /// the other parsers: they run on every request, and an unspecialised
+    /// generic walk of the bytes costs more than the parsing itself.
+    @inlinable
     public init?<Bytes: Collection<UInt8>>(hex: Bytes) {
         guard hex.count == 64 else { return nil }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -50,6 +54,7 @@ public struct BlockAddress: Hashable, Sendable, Comparable, CustomStringConverti
 
     /// Parses a block path `/<64 hex>.tig` (the form used in requests, burst
     /// lists and channel markers).
+    @inlinable
     public init?<Bytes: Collection<UInt8>>(path: Bytes) {
         guard path.count == Self.pathLength, path.first == UInt8(ascii: "/") else { return nil }
         let hexStart = path.index(after: path.startIndex)
@@ -129,6 +134,7 @@ extension BlockAddress {
     }
 
     /// Parses a data-directory file name `<64 hex>.tig`.
+    @inlinable
     public init?<Bytes: Collection<UInt8>>(fileName: Bytes) {
         guard fileName.count == 68, fileName.suffix(4).elementsEqual(".tig".utf8) else { return nil }
         self.init(hex: fileName.prefix(64))

@@ -20,7 +20,7 @@ public struct DurationArgument: ExpressibleByArgument, Sendable, Equatable {
 }
 
 /// A size flag: bytes with an optional binary suffix (`K`/`KiB`, `M`/`MiB`,
-/// `G`/`GiB`), e.g. `128MiB`.
+/// `G`/`GiB`), e.g. `128MiB`; never negative.
 public struct ByteSizeArgument: ExpressibleByArgument, Sendable, Equatable {
     public let bytes: Int
 
@@ -33,7 +33,7 @@ public struct ByteSizeArgument: ExpressibleByArgument, Sendable, Equatable {
             ("KiB", 10), ("MiB", 20), ("GiB", 30), ("K", 10), ("M", 20), ("G", 30), ("B", 0), ("", 0),
         ]
         for unit in units where argument.hasSuffix(unit.suffix) {
-            guard let value = Int(argument.dropLast(unit.suffix.count)), value > 0,
+            guard let value = Int(argument.dropLast(unit.suffix.count)), value >= 0,
                   value <= Int.max >> unit.shift else { continue }
             self.bytes = value << unit.shift
             return

@@ -1,13 +1,5 @@
 import NIOCore
 
-/// Request boundaries the request handler reports (as outbound user events)
-/// to `ConnectionTimeoutHandler`, which sits below the HTTP codec and cannot
-/// see them itself.
-enum RequestPhase: Sendable {
-    case headReceived
-    case responseComplete
-}
-
 /// Times out each slow or stalled client on its own:
 /// - once the first byte of a request arrives, its whole head must arrive
 ///   within the header timeout, however slowly it trickles (slowloris); the
@@ -88,17 +80,17 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler {
         context.write(data, promise: written)
     }
 
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        guard let phase = event as? RequestPhase else {
-            context.triggerUserOutboundEvent(event, promise: promise)
-            return
-        }
+    /// The request handler reports request boundaries, which this handler,
+    /// below the HTTP codec, cannot see: a whole head arrived...
+    func headReceived() {
         lastActivity = .now()
-        switch phase {
-        case .headReceived: state = .inRequest
-        case .responseComplete: state = .waitingForRequest
-        }
-        promise?.succeed(())
+        state = .inRequest
+    }
+
+    /// ...and the answer was written.
+    func responseComplete() {
+        lastActivity = .now()
+        state = .waitingForRequest
     }
 
     private func start(context: ChannelHandlerContext) {

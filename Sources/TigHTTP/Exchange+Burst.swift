@@ -35,10 +35,10 @@ extension Exchange {
     /// (cluster-wide, timer reset, channels followed one hop). Every line is
     /// resolved before the first byte is sent, so a missing block or a bad
     /// line answers an error with nothing sent.
-    func burst(list file: BlockFile) throws {
-        defer { file.close() }
-        guard file.size <= Self.burstListLimit else { return writer.fail(.badRequest) }
-        guard let addresses = Self.burstLines(try file.readAll()) else { return writer.fail(.badRequest) }
+    func burst(list: StoredBlock) throws {
+        defer { list.close() }
+        guard list.size <= Self.burstListLimit else { return writer.fail(.badRequest) }
+        guard let addresses = Self.burstLines(try list.readAll()) else { return writer.fail(.badRequest) }
         var parts: [BurstPart?] = []
         var lookups: [(index: Int, address: BlockAddress, refuseChannels: Bool)] = []
         for address in addresses {
@@ -89,8 +89,8 @@ extension Exchange {
         switch try store.open(address, touch: query.touch) {
         case .absent:
             return .elsewhere(address, refuseChannels: false)
-        case .block(let file):
-            file.close()
+        case .block(let block):
+            block.close()
             return .found(address)
         case .channel(.writeOnly):
             throw BurstRefusal.forbidden
@@ -98,8 +98,8 @@ extension Exchange {
             switch try store.open(target, touch: query.touch) {
             case .absent:
                 return .elsewhere(target, refuseChannels: true)
-            case .block(let file):
-                file.close()
+            case .block(let block):
+                block.close()
                 return .found(target)
             case .channel:
                 throw BurstRefusal.forbidden
@@ -121,12 +121,12 @@ extension Exchange {
         let sent: EventLoopFuture<Void>
         switch part {
         case .local(let address):
-            guard case .block(let file)? = try? store.open(address, touch: false) else {
+            guard case .block(let block)? = try? store.open(address, touch: false) else {
                 // Swept or taken since it was checked: the answer cannot be
                 // completed honestly.
                 return writer.abort()
             }
-            sent = writer.writeFileBody(file)
+            sent = writer.writeBlockBody(block)
         case .remote(let peer, let address, let refuseChannels):
             guard let network = server.network else { return writer.abort() }
             let promise = eventLoop.makePromise(of: Void.self)

@@ -13,7 +13,7 @@ extension Exchange {
         if query.take {
             switch try store.take(address, touch: query.touch) {
             case .absent: askPeers(for: address) { self.writer.fail(.notFound) }
-            case .taken(let file): writer.send(file, contentType: contentType)
+            case .taken(let block): writer.send(block, contentType: contentType)
             // A channel grants no right to delete what it points at.
             case .channel: writer.fail(.forbidden)
             }
@@ -22,8 +22,8 @@ extension Exchange {
         switch try store.open(address, touch: query.touch) {
         case .absent:
             askPeers(for: address) { self.writer.fail(.notFound) }
-        case .block(let file):
-            try deliver(file)
+        case .block(let block):
+            try deliver(block)
         case .channel(.writeOnly):
             writer.fail(.forbidden)
         case .channel(.readOnly(let target)):
@@ -32,11 +32,11 @@ extension Exchange {
         }
     }
 
-    private func deliver(_ file: BlockFile) throws {
+    private func deliver(_ block: StoredBlock) throws {
         if query.burst {
-            try burst(list: file)
+            try burst(list: block)
         } else {
-            writer.send(file, contentType: contentType)
+            writer.send(block, contentType: contentType)
         }
     }
 
@@ -44,8 +44,8 @@ extension Exchange {
     /// one hop deep: a channel there is refused, never followed.
     private func readChannelTarget(_ target: BlockAddress) throws {
         switch try store.open(target, touch: query.touch) {
-        case .block(let file):
-            try deliver(file)
+        case .block(let block):
+            try deliver(block)
         case .channel:
             writer.fail(.forbidden)
         case .absent:

@@ -25,9 +25,6 @@ final class ResponseWriter {
     /// scrapes are not.
     var countsAsWork = true
 
-    /// Blocks up to this size are read into memory and sent in one write;
-    /// larger ones are streamed.
-    static let inlineLimit = 64 * 1024
     /// Slice of a streamed block per write: each completed slice counts as
     /// progress for the idle timeout, and bounds memory over TLS.
     static let streamSlice = 256 * 1024
@@ -89,34 +86,25 @@ final class ResponseWriter {
         finish()
     }
 
-    /// Sends a whole block and closes its file.
-    func send(_ file: BlockFile, contentType: String) {
+    /// Sends a whole block and closes it.
+    func send(_ block: StoredBlock, contentType: String) {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: contentType)
-        headers.add(name: "content-length", value: String(file.size))
+        headers.add(name: "content-length", value: String(block.size))
         headers.add(name: "cache-control", value: "no-store")
-        if file.size <= Self.inlineLimit {
-            let body: ByteBuffer
-            do {
-                body = try allocator.read(file, at: 0, count: file.size)
-            } catch {
-                file.close()
-                server.logger.error("read-failed", metadata: ["error": "\(error)"])
-                fail(.internalServerError)
-                return
-            }
-            file.close()
+        switch block.bytes {
+        case .memory(let bytes):
             writeHead(.ok, headers: headers)
-            countSent(body.readableBytes)
-            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+            countSent(bytes.count)
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(allocator.buffer(bytes: bytes)))), promise: nil)
             finish()
-            return
-        }
-        writeHead(.ok, headers: headers)
-        writeFileBody(file).assumeIsolated().whenComplete { [self] result in
-            switch result {
-            case .success: finish()
-            case .failure: abort()
+        case .file(let file):
+            writeHead(.ok, headers: headers)
+            writeFileBody(file).assumeIsolated().whenComplete { [self] result in
+                switch result {
+                case .success: finish()
+                case .failure: abort()
+                }
             }
         }
     }
@@ -136,9 +124,17 @@ final class ResponseWriter {
         return context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))))
     }
 
-    /// Streams a block's bytes as body and closes its file. Over plain HTTP
+    /// Streams a block's bytes as (part of) the body and closes it.
+    func writeBlockBody(_ block: StoredBlock) -> EventLoopFuture<Void> {
+        switch block.bytes {
+        case .memory(let bytes): writeBody(allocator.buffer(bytes: bytes))
+        case .file(let file): writeFileBody(file)
+        }
+    }
+
+    /// Streams a file's bytes as body and closes it. Over plain HTTP
     /// the kernel copies them (`sendfile`); over TLS they are read in slices.
-    func writeFileBody(_ file: BlockFile) -> EventLoopFuture<Void> {
+    private func writeFileBody(_ file: BlockFile) -> EventLoopFuture<Void> {
         countSent(file.size)
         guard file.size > 0 else {
             file.close()

@@ -32,29 +32,57 @@ final class TigRequestHandler: ChannelInboundHandler {
         case idle
         /// Accepted; answered when the request ends.
         case pending(Exchange)
-        /// A write whose body is streaming into the store.
-        case receiving(Exchange, IncomingBlock)
+        /// A write whose body is streaming into the store (and, when large,
+        /// being hashed on another core).
+        case receiving(Exchange, IncomingBlock, BackgroundHasher?)
         /// Already answered (refused early); the rest is ignored.
         case answered
     }
 
     private let server: ServerContext
+    private let timeouts: ConnectionTimeoutHandler
     private var state = State.idle
+    /// The answer to the current request, until it is complete.
+    private var answering: ResponseWriter?
+    /// Reading is paused while a large body's hashing catches up.
+    private var readingPaused = false
 
-    init(server: ServerContext) {
+    init(server: ServerContext, timeouts: ConnectionTimeoutHandler) {
         self.server = server
+        self.timeouts = timeouts
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            context.triggerUserOutboundEvent(RequestPhase.headReceived, promise: nil)
+            timeouts.headReceived()
             begin(head, context: context)
         case .body(let buffer):
-            receive(buffer)
+            receive(buffer, context: context)
         case .end:
-            end()
+            end(context: context)
         }
+    }
+
+    /// A request the HTTP parser rejects gets 431 when its head is too large,
+    /// 400 for anything else malformed (unless an answer has already begun),
+    /// and the connection closes: the byte stream cannot be trusted after it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parseError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        state = .answered
+        if answering?.hasStarted != true {
+            var headers = HTTPHeaders()
+            headers.add(name: "content-length", value: "0")
+            headers.add(name: "connection", value: "close")
+            headers.add(name: "x-content-type-options", value: "nosniff")
+            let status: HTTPResponseStatus = parseError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -65,17 +93,20 @@ final class TigRequestHandler: ChannelInboundHandler {
     }
 
     private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let writer = ResponseWriter(context: context, server: server, head: head, started: .now()) { [weak self] _ in
-            self?.state = .idle
-            context.triggerUserOutboundEvent(RequestPhase.responseComplete, promise: nil)
+        let writer = ResponseWriter(context: context, server: server, head: head, started: .now()) { [unowned self] _ in
+            state = .idle
+            answering = nil
+            timeouts.responseComplete()
         }
+        answering = writer
         let hasBody = Self.hasBody(head)
         do {
             let request = try accept(head, remoteIP: context.channel.remoteAddress?.ipAddress)
             let exchange = Exchange(request: request, writer: writer, server: server)
             if request.expectsBody {
-                let incoming = try server.store.incoming(limit: server.limits.maxBlockSize)
-                state = .receiving(exchange, incoming)
+                let large = Self.declaredLength(head).map { $0 >= BackgroundHasher.minimumBodySize } ?? hasBody
+                let incoming = try server.store.incoming(limit: server.limits.maxBlockSize, hashing: large ? .external : .inline)
+                state = .receiving(exchange, incoming, large ? BackgroundHasher() : nil)
                 if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                     context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
                 }
@@ -92,11 +123,14 @@ final class TigRequestHandler: ChannelInboundHandler {
         }
     }
 
-    private func receive(_ buffer: ByteBuffer) {
-        guard case .receiving(let exchange, let incoming) = state else { return }
+    private func receive(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        guard case .receiving(let exchange, let incoming, let hasher) = state else { return }
         server.metrics.bytesReceived.increment(by: Int64(buffer.readableBytes))
         do {
             try buffer.withUnsafeReadableBytes { try incoming.append($0) }
+            if let hasher, hasher.hash(buffer) > BackgroundHasher.readPauseThreshold, !readingPaused {
+                pauseReading(until: hasher, context: context)
+            }
         } catch IncomingBlock.Failure.tooLarge {
             state = .answered
             exchange.writer.fail(.payloadTooLarge, close: true)
@@ -107,12 +141,18 @@ final class TigRequestHandler: ChannelInboundHandler {
         }
     }
 
-    private func end() {
+    private func end(context: ChannelHandlerContext) {
         switch state {
         case .pending(let exchange):
             state = .answered
             exchange.respond(body: nil)
-        case .receiving(let exchange, let incoming):
+        case .receiving(let exchange, let incoming, let hasher?):
+            state = .answered
+            hasher.finish(on: context.eventLoop).assumeIsolated().whenSuccess { digest in
+                incoming.seal(digest)
+                exchange.respond(body: incoming)
+            }
+        case .receiving(let exchange, let incoming, nil):
             state = .answered
             exchange.respond(body: incoming)
         case .idle, .answered:
@@ -159,7 +199,7 @@ final class TigRequestHandler: ChannelInboundHandler {
         case (.store, .PUT), (.store, .POST), (.block, .PUT), (.block, .POST), (.block, .DELETE):
             guard server.authority.mayWrite(presenting: request.query.apiKey) else { throw Refusal(status: .unauthorized) }
             if request.query.setIfNot && request.query.append { throw Refusal(status: .badRequest) }
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.maxBlockSize {
+            if let length = Self.declaredLength(head), length > server.limits.maxBlockSize {
                 throw Refusal(status: .payloadTooLarge)
             }
             return request
@@ -169,8 +209,23 @@ final class TigRequestHandler: ChannelInboundHandler {
     }
 
     private static func hasBody(_ head: HTTPRequestHead) -> Bool {
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init) { return length > 0 }
+        if let length = declaredLength(head) { return length > 0 }
         return head.headers.contains(name: "transfer-encoding")
+    }
+
+    private static func declaredLength(_ head: HTTPRequestHead) -> Int? {
+        head.headers.first(name: "content-length").flatMap(Int.init)
+    }
+
+    /// Stops reading from the client until `hasher` has caught up.
+    private func pauseReading(until hasher: BackgroundHasher, context: ChannelHandlerContext) {
+        readingPaused = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        hasher.whenHalfCaughtUp(on: context.eventLoop) {
+            bound.value.handler.readingPaused = false
+            bound.value.context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
     }
 
     static func status(for error: any Error) -> HTTPResponseStatus {

@@ -46,16 +46,23 @@ public final class TigServer: Sendable {
             }
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // Reads start small and grow with the data: requests are small,
+            // large bodies arrive in up to 1 MiB reads.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 1 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLServerHandler(context: sslContext))
                     }
-                    try pipeline.addHandler(ConnectionTimeoutHandler(headerTimeout: limits.headerTimeout, idleTimeout: limits.idleTimeout))
-                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
-                    try pipeline.addHandler(HTTPParseErrorHandler())
-                    try pipeline.addHandler(TigRequestHandler(server: server))
+                    let timeouts = ConnectionTimeoutHandler(headerTimeout: limits.headerTimeout, idleTimeout: limits.idleTimeout)
+                    try pipeline.addHandler(timeouts)
+                    // Outbound header validation is off: tig builds every header it sends
+                    // from validated values (Content-Type is checked as a media type), or
+                    // relays them from a peer, which is tig too.
+                    try pipeline.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
+                    try pipeline.addHandler(TigRequestHandler(server: server, timeouts: timeouts))
                 }
             }
             .bind(host: host, port: port)
@@ -73,46 +80,5 @@ public final class TigServer: Sendable {
         let promise = group.next().makePromise(of: Void.self)
         quiescing.initiateShutdown(promise: promise)
         try await promise.futureResult.get()
-    }
-}
-
-/// Answers a request the HTTP parser rejects: 431 when its head is too large,
-/// 400 for anything else malformed, with an empty body; then closes.
-final class HTTPParseErrorHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    /// A response has begun and not ended: an error answer cannot be added.
-    private var responseInProgress = false
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parseError = error as? HTTPParserError else {
-            context.fireErrorCaught(error)
-            return
-        }
-        if !responseInProgress {
-            let status: HTTPResponseStatus = parseError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
-            var headers = HTTPHeaders()
-            headers.add(name: "content-length", value: "0")
-            headers.add(name: "connection", value: "close")
-            headers.add(name: "x-content-type-options", value: "nosniff")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        }
-        context.close(promise: nil)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head(let head) where head.status.code >= 200:
-            responseInProgress = true
-        case .end:
-            responseInProgress = false
-        default:
-            break
-        }
-        context.write(data, promise: promise)
     }
 }

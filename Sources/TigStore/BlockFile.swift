@@ -99,3 +99,39 @@ extension stat {
         st_mode & S_IFMT == S_IFREG
     }
 }
+
+/// A block's bytes as a read finds them: an open file, or, for small blocks,
+/// the bytes themselves (from the read cache).
+public struct StoredBlock: Sendable {
+    public enum Bytes: Sendable {
+        case file(BlockFile)
+        case memory([UInt8])
+    }
+
+    public let kind: BlockKind
+    public let bytes: Bytes
+
+    public init(kind: BlockKind, bytes: Bytes) {
+        self.kind = kind
+        self.bytes = bytes
+    }
+
+    public var size: Int {
+        switch bytes {
+        case .file(let file): file.size
+        case .memory(let bytes): bytes.count
+        }
+    }
+
+    public func readAll() throws -> [UInt8] {
+        switch bytes {
+        case .file(let file): try file.readAll()
+        case .memory(let bytes): bytes
+        }
+    }
+
+    /// Closes the file, if it is one.
+    public func close() {
+        if case .file(let file) = bytes { file.close() }
+    }
+}

@@ -20,12 +20,15 @@ public final class BlockStore: Sendable {
     private let locks = AddressLocks()
     private let schedule: NIOLockedValueBox<RetentionSchedule>
     private let logger: Logger
+    private let cache: ReadCache
 
     /// Opens the data directory, checks that it can hold unnamed files, and
     /// files every existing block for retention from now (a restart gives
     /// every block a full period).
-    public init(directory: String, retention: Duration, clock: any WallClock, logger: Logger) throws {
+    /// - Parameter cacheSize: bytes of small blocks kept in memory (0: none).
+    public init(directory: String, retention: Duration, cacheSize: Int = 64 << 20, clock: any WallClock, logger: Logger) throws {
         self.directory = directory
+        self.cache = ReadCache(capacity: cacheSize)
         self.clock = clock
         self.logger = logger
         let now = clock.now()
@@ -65,22 +68,41 @@ public final class BlockStore: Sendable {
     /// What a read finds at an address.
     public enum Lookup: Sendable {
         case absent
-        /// A content block or plain key slot; the caller closes the file.
-        case block(BlockFile)
-        /// A channel marker (its file is already closed).
+        /// A content block or plain key slot; the caller closes it.
+        case block(StoredBlock)
+        /// A channel marker.
         case channel(ChannelMarker)
     }
 
     /// Opens `address` for reading and, when `touch` is set, resets its
-    /// retention timer.
+    /// retention timer. Small blocks come from (and go into) the read cache.
     public func open(_ address: BlockAddress, touch: Bool) throws -> Lookup {
-        guard let file = try openStored(address) else { return .absent }
-        if touch { self.touch(file) }
-        if let marker = try channelMarker(in: file) {
-            file.close()
-            return .channel(marker)
+        if let entry = cache.entry(address) {
+            if touch { touchCached(address, lastUse: entry.lastUse) }
+            return lookup(StoredBlock(kind: entry.kind, bytes: .memory(entry.bytes)))
         }
-        return .block(file)
+        let generation = cache.generation(address)
+        guard let file = try openStored(address) else { return .absent }
+        let lastUse = touch ? self.touch(file) : file.lastUse
+        guard cache.isEnabled || ChannelMarker.possibleSizes.contains(file.size), file.size <= ReadCache.entryLimit else {
+            return lookup(StoredBlock(kind: file.kind, bytes: .file(file)))
+        }
+        defer { file.close() }
+        let bytes = try file.readAll()
+        cache.fill(address, ReadCache.Entry(bytes: bytes, kind: file.kind, lastUse: lastUse), ifUnchangedSince: generation)
+        return lookup(StoredBlock(kind: file.kind, bytes: .memory(bytes)))
+    }
+
+    /// A block, or the channel it is a marker of.
+    private func lookup(_ block: StoredBlock) -> Lookup {
+        guard ChannelMarker.possibleSizes.contains(block.size), case .memory(let bytes) = block.bytes,
+              let marker = ChannelMarker(value: bytes) else {
+            return .block(block)
+        }
+        // Only a key slot can forward writes; a content block holding the
+        // write-only text is just that text.
+        if case .writeOnly = marker, block.kind == .content { return .block(block) }
+        return .channel(marker)
     }
 
     /// Opens `address` as stored, without interpreting channel markers or
@@ -110,35 +132,40 @@ public final class BlockStore: Sendable {
         switch try open(address, touch: false) {
         case .absent: return .absent
         case .channel(let marker): return .channel(marker)
-        case .block(let file):
-            file.close()
-            return .block(kind: file.kind, size: file.size)
+        case .block(let block):
+            block.close()
+            return .block(kind: block.kind, size: block.size)
         }
     }
 
-    /// Resets a block's retention timer, unless it was reset very recently.
-    public func touch(_ file: BlockFile) {
+    /// Resets a block's retention timer, unless it was reset very recently,
+    /// and returns its last use.
+    @discardableResult
+    public func touch(_ file: BlockFile) -> WallTime {
         let now = clock.now()
-        if policy.needsTouch(lastUse: file.lastUse, now: now) {
-            var times = [timespec](repeating: timespec(wallTime: now), count: 2)
-            _ = futimens(file.descriptor, &times)
-        }
+        guard policy.needsTouch(lastUse: file.lastUse, now: now) else { return file.lastUse }
+        var times = [timespec](repeating: timespec(wallTime: now), count: 2)
+        _ = futimens(file.descriptor, &times)
+        return now
     }
 
-    private func channelMarker(in file: BlockFile) throws -> ChannelMarker? {
-        guard ChannelMarker.possibleSizes.contains(file.size) else { return nil }
-        guard let marker = ChannelMarker(value: try file.readPrefix(file.size)) else { return nil }
-        // Only a key slot can forward writes; a content block holding the
-        // write-only text is just that text.
-        if case .writeOnly = marker, file.kind == .content { return nil }
-        return marker
+    private func touchCached(_ address: BlockAddress, lastUse: WallTime) {
+        let now = clock.now()
+        guard policy.needsTouch(lastUse: lastUse, now: now) else { return }
+        setLastUse(address, to: now)
+        cache.touched(address, at: now)
+    }
+
+    private func setLastUse(_ address: BlockAddress, to time: WallTime) {
+        var times = [timespec](repeating: timespec(wallTime: time), count: 2)
+        _ = address.withFileName { utimensat(directoryDescriptor, $0, &times, AT_SYMLINK_NOFOLLOW) }
     }
 
     // MARK: - Writing
 
     /// Starts receiving a body of at most `limit` bytes.
-    public func incoming(limit: Int) throws -> IncomingBlock {
-        try IncomingBlock(directory: directoryDescriptor, limit: limit)
+    public func incoming(limit: Int, hashing: IncomingBlock.Hashing = .inline) throws -> IncomingBlock {
+        try IncomingBlock(directory: directoryDescriptor, limit: limit, hashing: hashing)
     }
 
     /// Stores a body as the content block at its SHA-256 and returns that
@@ -160,8 +187,9 @@ public final class BlockStore: Sendable {
         switch try inspectLocked(address) {
         case .content:
             // Same address, same bytes: storing again only resets the timer.
-            var times = [timespec](repeating: timespec(wallTime: clock.now()), count: 2)
-            _ = address.withFileName { utimensat(directoryDescriptor, $0, &times, AT_SYMLINK_NOFOLLOW) }
+            let now = clock.now()
+            setLastUse(address, to: now)
+            cache.touched(address, at: now)
         case .absent:
             // Deleted between the failed link and the look: link again.
             try linkContentLocked(body, at: address)
@@ -237,9 +265,9 @@ public final class BlockStore: Sendable {
             return .absent
         case .channel(let marker):
             return .marker(marker, size: marker.value.utf8.count)
-        case .block(let file):
-            file.close()
-            return file.kind == .content ? .content : .slot(size: file.size)
+        case .block(let block):
+            block.close()
+            return block.kind == .content ? .content : .slot(size: block.size)
         }
     }
 
@@ -267,6 +295,7 @@ public final class BlockStore: Sendable {
             guard errno == EEXIST else { throw StoreError("link temporary") }
             temporary = BlockAddress.random()
         }
+        cache.invalidate(address)
         let renamed = temporary.withFileName { from in
             address.withFileName { to in renameat(directoryDescriptor, from, directoryDescriptor, to) }
         }
@@ -283,6 +312,7 @@ public final class BlockStore: Sendable {
     /// keeps concurrent appends whole; on failure the slot is cut back to its
     /// old length so no partial append remains.
     private func appendLocked(_ body: IncomingBlock, to address: BlockAddress) throws {
+        cache.invalidate(address)
         let target = address.withFileName { tig_open_append(directoryDescriptor, $0) }
         guard target >= 0 else { throw StoreError("open for append \(address)") }
         defer { close(target) }
@@ -327,8 +357,8 @@ public final class BlockStore: Sendable {
     public enum TakeOutcome: Sendable {
         case absent
         /// The slot's value, already removed from the store (or a content
-        /// block, which `take` only reads). The caller closes the file.
-        case taken(BlockFile)
+        /// block, which `take` only reads). The caller closes it.
+        case taken(StoredBlock)
         case channel(ChannelMarker)
     }
 
@@ -341,12 +371,11 @@ public final class BlockStore: Sendable {
                 return .absent
             case .channel(let marker):
                 return .channel(marker)
-            case .block(let file):
-                if file.kind == .slot {
-                    _ = address.withFileName { unlinkat(directoryDescriptor, $0, 0) }
-                    statistics.removed(bytes: file.size)
+            case .block(let block):
+                if block.kind == .slot {
+                    try unlinkLocked(address, size: block.size)
                 }
-                return .taken(file)
+                return .taken(block)
             }
         }
     }
@@ -383,6 +412,7 @@ public final class BlockStore: Sendable {
     }
 
     private func unlinkLocked(_ address: BlockAddress, size: Int) throws {
+        cache.invalidate(address)
         let result = address.withFileName { unlinkat(directoryDescriptor, $0, 0) }
         guard result == 0 else {
             if errno == ENOENT { return }

@@ -49,6 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
         return parsed
     }
 
+    @Option(help: "Event-loop threads serving connections (default: one per core).")
+    var eventLoops: Int?
+
+    @Option(help: "Memory for small blocks (up to 64 KiB) read recently; 0 turns the cache off.")
+    var cacheSize = ByteSizeArgument(bytes: 64 << 20)
+
     @Option(help: "API key file, used when APIKEY is unset and <data>/apikey does not exist.")
     var apikeyFile: String?
 
@@ -89,6 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownDelay = DurationArgument(.zero)
 
     func validate() throws {
+        if let eventLoops, eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
+        guard try effectiveMaxBlockSize.bytes > 0 else { throw ValidationError("--max-block-size must be positive") }
         for (name, value) in [
             ("--retention", try effectiveRetention), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
             ("--peer-refresh", peerRefresh), ("--peer-timeout", peerTimeout), ("--drain-timeout", drainTimeout),
@@ -115,7 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
         let dataDirectory = data ?? environment["TIG_DATA"] ?? (FileManager.default.fileExists(atPath: "/data") ? "/data" : "/tmp")
         let clock = SystemWallClock()
         let retention = try effectiveRetention
-        let store = try BlockStore(directory: dataDirectory, retention: retention.duration, clock: clock, logger: logger)
+        let store = try BlockStore(
+            directory: dataDirectory, retention: retention.duration, cacheSize: cacheSize.bytes, clock: clock, logger: logger)
         let sweeper = RetentionSweeper(store: store, clock: clock, logger: logger)
         sweeper.start()
         defer { sweeper.stop() }
@@ -125,7 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServerMetrics(statistics: store.statistics)
         let readiness = Readiness(store: store)
         let authority = APIKeyAuthority(environmentKey: environment["APIKEY"], dataDirectory: dataDirectory, explicitFile: apikeyFile, logger: logger)
-        let group = MultiThreadedEventLoopGroup.singleton
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops ?? System.coreCount)
         let cluster = try clusterSource(environment: environment, port: port).map { source in
             Cluster(source: source, port: port, podIP: environment["POD_IP"], tls: tls != nil, options: self,
                     store: store, readiness: readiness, authority: authority, metrics: metrics, group: group, logger: logger)

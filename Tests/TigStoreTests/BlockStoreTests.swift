@@ -33,6 +33,14 @@ import TigAddress
         #expect(try store.list().first?.lastUse ?? 0 > clock.now() - 500_000_000_000)
     }
 
+    @Test func aBodyHashedElsewhereIsStoredAtTheDigestItIsSealedWith() throws {
+        let body = try store.incoming(limit: 1 << 20, hashing: .external)
+        try body.append(Array("hashed on another core".utf8))
+        body.seal(sha256("hashed on another core"))
+        #expect(try store.storeContent(body) == sha256("hashed on another core"))
+        #expect(try store.read(sha256("hashed on another core")) == "hashed on another core")
+    }
+
     @Test func aBodyThatIsNeverStoredLeavesNothingBehind() throws {
         do {
             let body = try store.incoming(limit: 10)
@@ -235,5 +243,76 @@ import TigAddress
         clock.advance(by: .seconds(11))
         #expect(store.sweep(now: clock.now()) == 0)
         #expect(store.scheduledCount == 0)
+    }
+}
+
+@Suite struct ReadCacheTests {
+    let directory: TemporaryDirectory
+    let clock = FakeClock()
+    let store: BlockStore
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        store = try BlockStore(directory: directory.path, retention: .seconds(10), cacheSize: 1 << 20, clock: clock, logger: testLogger)
+    }
+
+    /// Reads once so the slot is cached, then checks that what `change` did
+    /// is what the next read sees.
+    func afterCaching(_ slot: BlockAddress, _ change: () throws -> Void) throws -> String? {
+        #expect(try store.read(slot) != nil)
+        try change()
+        return try store.read(slot)
+    }
+
+    @Test func everyMutationIsSeenByTheNextRead() throws {
+        let slot = BlockAddress.random()
+        _ = try store.writeSlot(slot, body: store.body("one"), mode: .replace)
+        #expect(try afterCaching(slot) { _ = try store.writeSlot(slot, body: store.body("two"), mode: .replace) } == "two")
+        #expect(try afterCaching(slot) { _ = try store.writeSlot(slot, body: store.body("+"), mode: .append) } == "two+")
+        #expect(try afterCaching(slot) { _ = try store.take(slot, touch: false) } == nil)
+        _ = try store.writeSlot(slot, body: store.body("three"), mode: .replace)
+        #expect(try afterCaching(slot) { _ = try store.deleteSlot(slot) } == nil)
+        _ = try store.writeSlot(slot, body: store.body("four"), mode: .replace)
+        #expect(try afterCaching(slot) { try store.evict(slot) } == nil)
+        _ = try store.writeSlot(slot, body: store.body("five"), mode: .replace)
+        #expect(try afterCaching(slot) {
+            directory.setLastUse(of: slot, to: clock.now() - 20_000_000_000)
+            store.sweep(now: clock.now() + 20_000_000_000)
+        } == nil)
+    }
+
+    @Test func aReadOfACachedBlockStillResetsItsTimer() throws {
+        let address = try store.storeContent(store.body("hot"))
+        _ = try store.read(address)
+        directory.setLastUse(of: address, to: clock.now() - 5_000_000_000)
+        // The cache believes the block was used at its store time; age that too.
+        clock.advance(by: .seconds(5))
+        guard case .block = try store.open(address, touch: true) else {
+            Issue.record("cached block found")
+            return
+        }
+        let lastUse = try #require(try store.list().first?.lastUse)
+        #expect(lastUse == clock.now())
+    }
+
+    @Test func aFillThatRacedAMutationIsDropped() {
+        let cache = ReadCache(capacity: 1 << 20)
+        let address = BlockAddress.random()
+        let generation = cache.generation(address)
+        cache.invalidate(address)  // a writer replaced the block while the read was under way
+        cache.fill(address, .init(bytes: [1], kind: .slot, lastUse: 0), ifUnchangedSince: generation)
+        #expect(cache.entry(address) == nil)
+        cache.fill(address, .init(bytes: [2], kind: .slot, lastUse: 0), ifUnchangedSince: cache.generation(address))
+        #expect(cache.entry(address)?.bytes == [2])
+    }
+
+    @Test func theCacheStaysWithinItsCapacity() {
+        let cache = ReadCache(capacity: 16 * 1000, shards: 1)
+        let addresses = (0..<100).map { _ in BlockAddress.random() }
+        for address in addresses {
+            cache.fill(address, .init(bytes: [UInt8](repeating: 7, count: 1000), kind: .content, lastUse: 0), ifUnchangedSince: cache.generation(address))
+        }
+        let cached = addresses.filter { cache.entry($0) != nil }
+        #expect(cached == Array(addresses.suffix(16)), "the oldest go first")
     }
 }
