@@ -19,11 +19,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
 import requests
+
+from ..scenarios.poll import wait_until
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,14 +114,7 @@ class KubeAPI:
 
     def wait_for(self, condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05):
         """Poll until `condition()` is truthy; answers its value or raises TimeoutError."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met within {timeout}s")
-            time.sleep(interval)
+        return wait_until("condition", condition, timeout, interval)
 
 
 class RunningEmulator(KubeAPI):

@@ -5,11 +5,12 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import requests
 import urllib3
+
+from ..scenarios.poll import wait_until
 
 # The health probe of an HTTPS server uses a throwaway certificate.
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -24,16 +25,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def poll(condition, timeout=10.0, interval=0.02, message="condition"):
+def poll(condition, timeout=10.0, message="condition"):
     """Waits for `condition()` to be truthy; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        time.sleep(interval)
+    return wait_until(message, condition, timeout, interval=0.02)
 
 
 class TigProcess:
