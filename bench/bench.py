@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,7 @@ class Config:
     big_repeat: int = env_num("BENCH_BIG_REPEAT", 3)
     rss_mib: int = env_num("BENCH_RSS_MIB", 1024)
     client_mib: int = env_num("BENCH_CLIENT_MIB", 1024)
+    drain_blocks: int = env_num("BENCH_DRAIN_BLOCKS", 10_000)
     openssl_seconds: int = env_num("BENCH_OPENSSL_SECONDS", 3)
     tmp_base: str = os.environ.get("BENCH_TMP", "/dev/shm")
     out_dir: str = os.environ.get("BENCH_OUT", str(HERE / "out"))
@@ -836,6 +838,56 @@ def bench_client(b):
         b.stop(tig)
 
 
+def bench_cluster(b):
+    """A 5-pod local cluster (e2e/local: network namespaces, dnsmasq): p50/p99
+    of a GET answered by a peer versus one answered locally, and how fast a
+    stopping pod hands BENCH_DRAIN_BLOCKS (10,000) blocks to the others."""
+    c = b.cfg
+    sys.path.insert(0, str(REPO))
+    from e2e.local import cleanup
+    from e2e.local.cluster import LocalCluster
+    from e2e.local.names import Run, global_lock
+    from e2e.local.pods import ServeOptions
+
+    cleanup.clean()
+    with global_lock():
+        run = Run()
+    cluster = LocalCluster(run, ServeOptions(command=(str(c.tig_bin),), log_level="info"))
+    try:
+        pods = cluster.start_pods(5)
+        holder, asker, drained = pods[0], pods[1], pods[2]
+
+        def put(pod):
+            host, port = cluster.url(pod).removeprefix("http://").rsplit(":", 1)
+            return http_request(int(port), "PUT", "/", body=os.urandom(KIB), host=host)
+
+        status, _, path = put(holder)
+        if status != 200:
+            raise BenchError(f"cluster PUT answered {status}")
+        path = path.decode()
+        for label, pod in (("local", holder), ("forwarded", asker)):
+            b.res[f"cluster_{label}"] = b.wrk(
+                "cluster GET 1k c=1", label, cluster.url(pod) + path, seconds=c.latency_seconds,
+                conns=1, threads=1, body_size=KIB)
+        blocks = c.drain_blocks
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda _: put(drained), range(blocks)))
+        cluster.kill(drained, signal.SIGTERM)
+        cluster.wait_gone(drained, timeout=120)
+        match = re.search(r"event=drained blocks=(\d+) bytes=(\d+) failed=(\d+) left=(\d+) milliseconds=(\d+)",
+                          cluster.logs(drained))
+        if not match:
+            raise BenchError("the drained pod logged no drain")
+        handed, size, failed, left, ms = map(int, match.groups())
+        b.res["cluster_drain"] = {"blocks": handed, "bytes": size, "failed": failed, "left": left,
+                                  "seconds": ms / 1000, "asked": blocks}
+        log(f"  drain: {handed:,} blocks, {size / 1e6:,.1f} MB in {ms / 1000:.2f} s "
+            f"({handed / max(ms, 1) * 1000:,.0f} blocks/s), failed {failed}, left {left}")
+    finally:
+        cluster.close()
+        run.close()
+
+
 def metric_value(srv, sample):
     status, _, body = http_request(srv.port, "GET", "/metrics", host=srv.host)
     m = re.search(rf"^{re.escape(sample)} ([0-9.e+]+)$", body.decode(), re.M)
@@ -951,6 +1003,24 @@ def rows_rss(b):
                 "—", "≤ 64 MiB", verdict(rss["growth_kib"] <= 64 * KIB))]
 
 
+def rows_cluster(b):
+    local, forwarded, drain = (b.res.get(k) for k in ("cluster_local", "cluster_forwarded", "cluster_drain"))
+    rows = []
+    if local and forwarded:
+        added = forwarded["p50_us"] - local["p50_us"]
+        rows.append(Row("GET 1 KiB answered by a peer, p50 (5 pods, 1 connection)", f"{forwarded['p50_us']:,} µs",
+                        "answered locally", f"{local['p50_us']:,} µs", f"+{added:,} µs",
+                        "≤ +1,000 µs", verdict(added <= 1000)))
+        rows.append(Row("GET 1 KiB answered by a peer, p99", f"{forwarded['p99_us']:,} µs",
+                        "answered locally", f"{local['p99_us']:,} µs", f"+{forwarded['p99_us'] - local['p99_us']:,} µs"))
+    if drain:
+        rows.append(Row(f"drain of {drain['asked']:,} blocks of 1 KiB (SIGTERM)",
+                        f"{drain['blocks'] / drain['seconds']:,.0f} blocks/s · "
+                        f"{drain['bytes'] / drain['seconds'] / 1e6:,.1f} MB/s",
+                        "blocks left behind", f"{drain['left']} (failed {drain['failed']})"))
+    return rows
+
+
 def rows_client(b):
     r = b.res.get("client")
     if not r:
@@ -981,6 +1051,7 @@ BENCHMARKS = {
     "put-large": (bench_put_large, rows_put_large, "PUT 256 MiB vs openssl sha256"),
     "rss": (bench_rss, rows_rss, "peak RSS while receiving 1 GiB"),
     "client": (bench_client, rows_client, "tig push/pull of a 1 GiB tree vs tar | curl"),
+    "cluster": (bench_cluster, rows_cluster, "5-pod local cluster: forwarded GET latency, drain"),
     # "cluster": issue 3 (see the module docstring)
 }
 
