@@ -56,12 +56,7 @@ public struct BlockFile: Sendable {
 
     /// Reads the whole block (for small blocks and for burst lists).
     public func readAll() throws -> [UInt8] {
-        try readPrefix(size)
-    }
-
-    /// Reads up to `count` bytes from the start.
-    public func readPrefix(_ count: Int) throws -> [UInt8] {
-        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             initialized = try read(at: 0, into: UnsafeMutableRawBufferPointer(buffer))
         }
     }

@@ -141,7 +141,7 @@ public final class BlockStore: Sendable {
     /// Resets a block's retention timer, unless it was reset very recently,
     /// and returns its last use.
     @discardableResult
-    public func touch(_ file: BlockFile) -> WallTime {
+    private func touch(_ file: BlockFile) -> WallTime {
         let now = clock.now()
         guard policy.needsTouch(lastUse: file.lastUse, now: now) else { return file.lastUse }
         var times = [timespec](repeating: timespec(wallTime: now), count: 2)
@@ -259,16 +259,17 @@ public final class BlockStore: Sendable {
         case marker(ChannelMarker, size: Int)
     }
 
+    /// Reads only what the decision needs: the kind and size, and the bytes
+    /// only when they could be a channel marker (a write must not pull a
+    /// slot's whole value into memory, or into the read cache).
     private func inspectLocked(_ address: BlockAddress) throws -> Existing {
-        switch try open(address, touch: false) {
-        case .absent:
-            return .absent
-        case .channel(let marker):
-            return .marker(marker, size: marker.value.utf8.count)
-        case .block(let block):
-            block.close()
-            return block.kind == .content ? .content : .slot(size: block.size)
+        guard let file = try openStored(address) else { return .absent }
+        defer { file.close() }
+        if ChannelMarker.possibleSizes.contains(file.size),
+           case .channel(let marker) = lookup(StoredBlock(kind: file.kind, bytes: .memory(try file.readAll()))) {
+            return .marker(marker, size: file.size)
         }
+        return file.kind == .content ? .content : .slot(size: file.size)
     }
 
     /// Links the unnamed body under the address; false if the name is taken.
