@@ -7,8 +7,16 @@ import COpenSSLCrypto
 public final class SHA256Hasher {
     private let context: OpaquePointer
 
+    /// The SHA-256 implementation, fetched from OpenSSL's providers once:
+    /// `EVP_sha256()` would look it up (under a lock) for every body.
+    /// Unsafe only in name: a fetched EVP_MD is immutable and thread-safe.
+    nonisolated(unsafe) private static let algorithm: OpaquePointer = {
+        guard let algorithm = EVP_MD_fetch(nil, "SHA256", nil) else { fatalError("libcrypto has no SHA-256") }
+        return algorithm
+    }()
+
     public init() {
-        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, Self.algorithm, nil) == 1 else {
             fatalError("libcrypto cannot initialise SHA-256")
         }
         self.context = context
