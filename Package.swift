@@ -121,7 +121,15 @@ let package = Package(
         .testTarget(name: "TigCommandLineTests", dependencies: ["TigCommandLine"]),
         .testTarget(name: "TigAddressTests", dependencies: ["TigAddress", "TigStore"]),
         .testTarget(name: "TigStoreTests", dependencies: ["TigStore", "TigAddress"]),
-        .testTarget(name: "TigHTTPTests", dependencies: ["TigHTTP", "TigStore", "TigAddress"]),
+        .testTarget(
+            name: "TigHTTPTests",
+            dependencies: [
+                "TigHTTP", "TigStore", "TigAddress",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "TigClusterTests",
             dependencies: [

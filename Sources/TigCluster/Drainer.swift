@@ -15,7 +15,8 @@ import TigStore
 /// found one here a moment ago may still ask for it. Key slots and channel
 /// markers are stored with `setifnot`, so a value the receiver already holds
 /// (written there since) wins, and removed here, so that later writes find
-/// them at their new place.
+/// them at their new place; what was written here in between is passed on
+/// first (see `settle`).
 public final class Drainer: Sendable {
     private let store: BlockStore
     private let directory: PeerDirectory
@@ -133,7 +134,7 @@ public final class Drainer: Sendable {
                     let answer = try await client.push(.PUT, uri, body: file, to: peer, refuseChannels: true)
                     // 409: the receiver already holds a value there, which is newer.
                     guard answer.status == .ok || answer.status == .conflict else { continue }
-                    try store.evict(address)
+                    return try await settle(address, handedOver: file, at: peer, apiKey: key)
                 }
                 return .handed(bytes: file.size)
             } catch {
@@ -141,5 +142,34 @@ public final class Drainer: Sendable {
             }
         }
         return .failed
+    }
+
+    /// Removes a slot handed over to `peer` from this pod. Until it is
+    /// removed, writes still find it here; each is passed on before trying
+    /// again: an append as the appended bytes (`append=1`), a replacement
+    /// as the new value, so that neither the receiver's own writes since
+    /// nor these are lost.
+    private func settle(_ address: BlockAddress, handedOver: BlockFile, at peer: Peer, apiKey key: String?) async throws -> Handover {
+        var sent = try handedOver.duplicate()
+        defer { sent.close() }
+        while true {
+            let passOn: String
+            switch try store.evict(address, ifStill: sent) {
+            case .evicted: return .handed(bytes: sent.size)
+            case .appendedSince: passOn = "append=1"
+            case .replacedSince: passOn = "append=0"
+            }
+            guard let current = try store.openStored(address) else { continue }
+            let offset = passOn == "append=1" ? sent.size : 0
+            sent.close()
+            sent = current
+            let answer = try await client.push(
+                .PUT, address.path + "?" + passOn + (key.map { "&" + $0 } ?? ""), body: current, from: offset, to: peer, refuseChannels: true)
+            guard answer.status == .ok else { throw DrainError.notPassedOn(answer.status) }
+        }
+    }
+
+    enum DrainError: Error {
+        case notPassedOn(HTTPResponseStatus)
     }
 }

@@ -103,22 +103,24 @@ public final class PeerClient: Sendable {
         }
     }
 
-    /// Sends a whole stored block to `peer` (a forwarded request, so the peer
-    /// keeps it) and returns the answer's status and text. `body` stays open
-    /// for the caller.
-    public func push(_ method: HTTPMethod, _ uri: String, body: BlockFile, to peer: Peer, refuseChannels: Bool) async throws -> (status: HTTPResponseStatus, text: String) {
+    /// Sends a stored block, from `offset` to its end, to `peer` (a forwarded
+    /// request, so the peer keeps it) and returns the answer's status and
+    /// text. `body` stays open for the caller.
+    public func push(
+        _ method: HTTPMethod, _ uri: String, body: BlockFile, from offset: Int = 0, to peer: Peer, refuseChannels: Bool
+    ) async throws -> (status: HTTPResponseStatus, text: String) {
         let eventLoop = client.eventLoopGroup.next()
         var outgoing = try request(method, uri, on: peer, refuseChannels: refuseChannels)
-        outgoing.body = Self.stream(try body.duplicate(), on: eventLoop)
+        outgoing.body = Self.stream(try body.duplicate(), from: offset, on: eventLoop)
         let response = try await client.execute(request: outgoing, eventLoop: .delegateAndChannel(on: eventLoop)).get()
         return (response.status, response.body.map { String(buffer: $0) } ?? "")
     }
 
-    /// A stored body sent in slices, each read when the connection is ready
-    /// for it.
-    static func stream(_ file: BlockFile, on eventLoop: any EventLoop) -> HTTPClient.Body {
+    /// A stored body, from `start` to its end, sent in slices, each read when
+    /// the connection is ready for it.
+    static func stream(_ file: BlockFile, from start: Int = 0, on eventLoop: any EventLoop) -> HTTPClient.Body {
         let owned = OwnedFile(file)
-        return .stream(contentLength: Int64(file.size)) { writer in
+        return .stream(contentLength: Int64(file.size - start)) { writer in
             let allocator = ByteBufferAllocator()
             @Sendable func send(from offset: Int) -> EventLoopFuture<Void> {
                 guard offset < owned.file.size else { return eventLoop.makeSucceededVoidFuture() }
@@ -129,7 +131,7 @@ public final class PeerClient: Sendable {
                     return eventLoop.makeFailedFuture(error)
                 }
             }
-            return send(from: 0)
+            return send(from: start)
         }
     }
 }

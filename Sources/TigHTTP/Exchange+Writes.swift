@@ -31,6 +31,12 @@ extension Exchange {
     /// A new key slot is created on its home pod, so that concurrent creators
     /// on different pods meet in one place (exactly one `setifnot` wins).
     private func createWhereItBelongs(_ address: BlockAddress, body: IncomingBlock) {
+        // A leaving pod creates nothing: a forwarded write finds a slot gone
+        // when this pod handed it over after the probe. 404 (nothing done)
+        // sends the forwarding pod to look again.
+        if request.isForwarded && server.readiness.isDraining {
+            return writer.fail(.notFound)
+        }
         if let home = peers?.home(of: address) {
             relay(to: home, body: body)
             return

@@ -11,6 +11,9 @@ final class Exchange {
     let request: TigRequest
     let writer: ResponseWriter
     let server: ServerContext
+    /// Set when the request was answered a second time because its block
+    /// arrived here during the peer lookup (see `askPeers`).
+    private var answeredAgain = false
 
     init(request: TigRequest, writer: ResponseWriter, server: ServerContext) {
         self.request = request
@@ -131,18 +134,35 @@ final class Exchange {
     /// holds it, or runs `otherwise` when none does.
     ///
     /// A block can move between the probe and the relayed request (a
-    /// draining pod hands it over, or exits). A read that finds it gone, or
-    /// whose peer fails before answering, asks the peers once more.
+    /// draining pod hands it over, or exits), and it can move here. A lookup
+    /// that finds nothing, or a peer that answers 404 (it no longer holds
+    /// the block, and did nothing), first answers again from this pod's
+    /// store if the block has arrived meanwhile, and otherwise asks the
+    /// peers once more. A peer that fails before answering is asked around
+    /// again only for reads, which change nothing if it did act.
     func askPeers(for address: BlockAddress, body: IncomingBlock? = nil, retried: Bool = false, otherwise: @escaping () -> Void) {
         guard let peers else { return otherwise() }
         peers.locate(address, on: eventLoop).assumeIsolated().whenComplete { [self] result in
             guard case .success(let peer?) = result else {
                 server.metrics.recordForward(.miss)
-                return otherwise()
+                return answerAgainIfArrived(address, body: body) ? () : otherwise()
             }
-            let mayRetry = !retried && isRepeatableRead
-            relay(to: peer, body: body, onMoved: mayRetry ? { [self] in askPeers(for: address, retried: true, otherwise: otherwise) } : nil)
+            let askAgain: RelaySink.AskAgain? = retried ? nil : RelaySink.AskAgain(afterFailure: isRepeatableRead) { [self] in
+                if !answerAgainIfArrived(address, body: body) {
+                    askPeers(for: address, body: body, retried: true, otherwise: otherwise)
+                }
+            }
+            relay(to: peer, body: body, askAgain: askAgain)
         }
+    }
+
+    /// Answers the request again, from the start, when `address` has come to
+    /// this pod since it was found absent here; at most once per request.
+    private func answerAgainIfArrived(_ address: BlockAddress, body: IncomingBlock?) -> Bool {
+        guard !answeredAgain, store.holds(address) else { return false }
+        answeredAgain = true
+        respond(body: body)
+        return true
     }
 
     /// Reads that change nothing can be sent again to another peer.
@@ -150,47 +170,54 @@ final class Exchange {
         (request.method == .GET && !query.take) || request.method == .HEAD
     }
 
-    /// Sends this request unchanged to `peer` and streams its answer back.
-    /// `onMoved`, when set, replaces a 404 or a failure before the answer
-    /// began (the caller asks again).
-    func relay(to peer: Peer, body: IncomingBlock?, onMoved: (() -> Void)? = nil) {
+    /// Sends this request unchanged to `peer` and streams its answer back,
+    /// unless `askAgain` takes over (see `RelaySink.AskAgain`).
+    func relay(to peer: Peer, body: IncomingBlock?, askAgain: RelaySink.AskAgain? = nil) {
         guard let peers = server.network else { return writer.fail(.internalServerError) }
         let forwarded = PeerRequest(method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body)
-        peers.send(forwarded, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics, onMoved: onMoved))
+        peers.send(forwarded, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics, askAgain: askAgain))
     }
 }
 
 /// Streams a peer's answer to the client unchanged (status, headers, body),
 /// with the client connection's backpressure.
 final class RelaySink: PeerAnswerSink {
+    /// What replaces the peer's answer when it says the block is not there
+    /// (404), or, with `afterFailure`, when it fails before answering: the
+    /// request is looked up again instead.
+    struct AskAgain {
+        let afterFailure: Bool
+        let action: () -> Void
+    }
+
     private let writer: ResponseWriter
     private let metrics: ServerMetrics
     private let contentType: String?
-    private var onMoved: (() -> Void)?
-    /// The answer was handed to `onMoved`: ignore the rest of it.
+    private var askAgain: AskAgain?
+    /// The answer was handed to `askAgain`: ignore the rest of it.
     private var abandoned = false
 
     /// Hop-by-hop and per-connection headers the writer sets itself.
     static let connectionHeaders: Set<String> = ["connection", "keep-alive", "transfer-encoding", "x-content-type-options"]
 
-    init(writer: ResponseWriter, metrics: ServerMetrics, contentType: String? = nil, onMoved: (() -> Void)? = nil) {
+    init(writer: ResponseWriter, metrics: ServerMetrics, contentType: String? = nil, askAgain: AskAgain? = nil) {
         self.writer = writer
         self.metrics = metrics
         self.contentType = contentType
-        self.onMoved = onMoved
+        self.askAgain = askAgain
     }
 
-    /// Hands the request back to be asked again, once.
-    private func moved() -> Bool {
-        guard let onMoved else { return false }
-        self.onMoved = nil
+    /// Hands the request back to be looked up again, once.
+    private func handBack(afterFailure: Bool) -> Bool {
+        guard let askAgain, !afterFailure || askAgain.afterFailure else { return false }
+        self.askAgain = nil
         abandoned = true
-        onMoved()
+        askAgain.action()
         return true
     }
 
     func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        if head.status == .notFound, moved() {
+        if head.status == .notFound, handBack(afterFailure: false) {
             return writer.eventLoop.makeSucceededVoidFuture()
         }
         var headers = HTTPHeaders()
@@ -218,7 +245,7 @@ final class RelaySink: PeerAnswerSink {
     func peerAnswerFailed(_ error: any Error) {
         guard !abandoned else { return }
         metrics.recordForward(.error)
-        if !writer.hasStarted, moved() { return }
+        if !writer.hasStarted, handBack(afterFailure: true) { return }
         if writer.hasStarted {
             writer.abort()
         } else {

@@ -50,34 +50,41 @@ public final class ServerMetrics: Sendable {
 
     public init(statistics: StoreStatistics) {
         self.statistics = statistics
+        let requestsName = Self.name("requests", "total", "Requests answered, by method and status code")
         var requests: [RequestKey: Counter] = [:]
         for method in Self.methods {
             for code in Self.codes {
                 guard let key = RequestKey(method: method, code: code) else { continue }
                 requests[key] = registry.makeCounter(
-                    name: "tig_requests_total", labels: [("method", method.rawValue), ("code", String(code))])
+                    descriptor: requestsName, labels: [("method", method.rawValue), ("code", String(code))])
             }
         }
         self.requests = requests
-        self.otherRequests = registry.makeCounter(name: "tig_requests_total", labels: [("method", "OTHER"), ("code", "other")])
+        self.otherRequests = registry.makeCounter(descriptor: requestsName, labels: [("method", "OTHER"), ("code", "other")])
         self.duration = registry.makeDurationHistogram(
-            name: "tig_request_duration_seconds",
+            descriptor: Self.name("request_duration", "seconds", "Time from a request's head to the end of its answer"),
             buckets: [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
                       .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
                       .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
                       .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
-        self.bytesReceived = registry.makeCounter(name: "tig_bytes_received_total")
-        self.bytesSent = registry.makeCounter(name: "tig_bytes_sent_total")
-        self.blocks = registry.makeGauge(name: "tig_blocks")
-        self.storedBytes = registry.makeGauge(name: "tig_stored_bytes")
-        self.swept = registry.makeCounter(name: "tig_swept_total")
-        self.peers = registry.makeGauge(name: "tig_peers")
+        self.bytesReceived = registry.makeCounter(descriptor: Self.name("bytes_received", "total", "Request body bytes received"))
+        self.bytesSent = registry.makeCounter(descriptor: Self.name("bytes_sent", "total", "Response body bytes sent"))
+        self.blocks = registry.makeGauge(descriptor: Self.name("blocks", "", "Blocks, key slots and channels stored on this pod"))
+        self.storedBytes = registry.makeGauge(descriptor: Self.name("stored", "bytes", "Bytes stored on this pod"))
+        self.swept = registry.makeCounter(descriptor: Self.name("swept", "total", "Blocks deleted by the retention sweep"))
+        self.peers = registry.makeGauge(descriptor: Self.name("peers", "", "Other pods of the cluster this pod knows"))
+        let forwardedName = Self.name("forwarded", "total", "Lookups of blocks this pod does not hold, by outcome")
         var forwarded: [ForwardResult: Counter] = [:]
         for result in ForwardResult.allCases {
-            forwarded[result] = registry.makeCounter(name: "tig_forwarded_total", labels: [("result", result.rawValue)])
+            forwarded[result] = registry.makeCounter(descriptor: forwardedName, labels: [("result", result.rawValue)])
         }
         self.forwarded = forwarded
-        self.drained = registry.makeCounter(name: "tig_drained_blocks_total")
+        self.drained = registry.makeCounter(descriptor: Self.name("drained_blocks", "total", "Blocks handed to peers while draining"))
+    }
+
+    /// `tig_<metric>_<unit>`, with its help line.
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "tig", metricName: metric, unitName: unit, helpText: help)
     }
 
     func recordRequest(method: HTTPMethod, code: UInt, duration elapsed: Duration) {

@@ -30,24 +30,32 @@ public struct BlockFile: Sendable {
     public let size: Int
     public let kind: BlockKind
     public let lastUse: WallTime
+    /// Which file this is: a replaced block is a new file (see `BlockStore.evict`).
+    let inode: ino_t
 
     init(descriptor: CInt, status: stat) {
         self.descriptor = descriptor
+        self.inode = status.st_ino
         self.size = Int(status.st_size)
         self.kind = BlockKind(mode: status.st_mode)
         self.lastUse = status.lastUse
     }
 
-    /// A second, independent handle on the same bytes; the caller closes it.
+    /// A second, independent handle on the same bytes: the same file, and
+    /// the same size as this handle saw (a slot appended to since keeps its
+    /// first bytes, so the two send the same value). The caller closes it.
     public func duplicate() throws -> BlockFile {
         let copy = dup(descriptor)
         guard copy >= 0 else { throw StoreError("dup") }
-        var status = stat()
-        guard fstat(copy, &status) == 0 else {
-            Glibc.close(copy)
-            throw StoreError("fstat")
-        }
-        return BlockFile(descriptor: copy, status: status)
+        return BlockFile(descriptor: copy, as: self)
+    }
+
+    private init(descriptor: CInt, as original: BlockFile) {
+        self.descriptor = descriptor
+        self.inode = original.inode
+        self.size = original.size
+        self.kind = original.kind
+        self.lastUse = original.lastUse
     }
 
     public func close() {

@@ -273,12 +273,37 @@ import TigAddress
         _ = try store.writeSlot(slot, body: store.body("three"), mode: .replace)
         #expect(try afterCaching(slot) { _ = try store.deleteSlot(slot) } == nil)
         _ = try store.writeSlot(slot, body: store.body("four"), mode: .replace)
-        #expect(try afterCaching(slot) { try store.evict(slot) } == nil)
+        let handedOver = try #require(try store.openStored(slot))
+        defer { handedOver.close() }
+        #expect(try afterCaching(slot) { _ = try store.evict(slot, ifStill: handedOver) } == nil)
         _ = try store.writeSlot(slot, body: store.body("five"), mode: .replace)
         #expect(try afterCaching(slot) {
             directory.setLastUse(of: slot, to: clock.now() - 20_000_000_000)
             store.sweep(now: clock.now() + 20_000_000_000)
         } == nil)
+    }
+
+    @Test func evictionKeepsASlotWrittenSinceItWasHandedOver() throws {
+        let slot = BlockAddress.random()
+        _ = try store.writeSlot(slot, body: store.body("handed over"), mode: .replace)
+        let replacedSince = try #require(try store.openStored(slot))
+        defer { replacedSince.close() }
+        _ = try store.writeSlot(slot, body: store.body("newer"), mode: .replace)
+        #expect(try store.evict(slot, ifStill: replacedSince) == .replacedSince)
+        #expect(try store.read(slot) == "newer")
+
+        let appendedSince = try #require(try store.openStored(slot))
+        defer { appendedSince.close() }
+        _ = try store.writeSlot(slot, body: store.body(" and more"), mode: .append)
+        #expect(try store.evict(slot, ifStill: appendedSince) == .appendedSince)
+        #expect(try store.read(slot) == "newer and more")
+
+        let unchanged = try #require(try store.openStored(slot))
+        defer { unchanged.close() }
+        #expect(try store.evict(slot, ifStill: unchanged) == .evicted)
+        #expect(try store.read(slot) == nil)
+        // Gone already (taken, deleted, swept): nothing left to keep.
+        #expect(try store.evict(slot, ifStill: unchanged) == .evicted)
     }
 
     @Test func aReadOfACachedBlockStillResetsItsTimer() throws {

@@ -6,6 +6,12 @@ import requests
 from .server import TigProcess
 
 
+def pytest_configure(config):
+    # Unverified HTTPS here is deliberate: polling a starting server for
+    # health, and pods whose certificate names a host other than 127.0.0.1.
+    config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
+
+
 @pytest.fixture
 def tig(request):
     """A fresh server per test; its log is shown when the test fails."""

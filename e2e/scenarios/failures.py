@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
+import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 from .cluster import Cluster
 from .load import Acked, Workers, reader, verify_all
@@ -52,9 +56,11 @@ def kill9_under_read_load(cluster: Cluster, blocks_per_pod: int = 100) -> None:
             expect_failure(request("GET", url + path), 404)
 
 
-def drain_under_read_load(cluster: Cluster, blocks: int = 10_000, slots: int = 500) -> str:
-    """SIGTERM of a pod holding `blocks` content blocks and `slots` key slots;
-    returns the victim's name (the caller may check how it exited)."""
+def drain_under_read_load(cluster: Cluster, blocks: int = 10_000, slots: int = 500, logs: int = 50) -> str:
+    """SIGTERM of a pod holding `blocks` content blocks and `slots` key slots,
+    read from the other pods throughout, and `logs` slots that clients keep
+    appending lines to through the other pods; returns the victim's name (the
+    caller may check how it exited)."""
     pods = cluster.pods()
     assert len(pods) >= 3, pods
     victim, survivors = pods[0], pods[1:]
@@ -77,23 +83,56 @@ def drain_under_read_load(cluster: Cluster, blocks: int = 10_000, slots: int = 5
     everything = Acked()
     for path, data in content.items() + keyed.items():
         everything.add(path, data)
+    appended = AppendedLines([key_path(new_key()) for _ in range(logs)])
+    for path in appended.paths:
+        put_slot(victim_url, path[1:-4], b"first\n", local_only=True)
 
     survivor_urls = [cluster.url(pod) for pod in survivors]
-    workers = Workers("readers on survivors", 6,
-                      reader(lambda rng: rng.choice(survivor_urls), everything)).start()
+    workers = [
+        Workers("readers on survivors", 6, reader(lambda rng: rng.choice(survivor_urls), everything)).start(),
+        Workers("appenders on survivors", 3, appended.appender(lambda rng: rng.choice(survivor_urls))).start(),
+    ]
     try:
-        _reads_continue(workers, cluster, time.monotonic(), 200)
+        _reads_continue(workers[0], cluster, time.monotonic(), 200)
         cluster.kill(victim, signal.SIGTERM)
         cluster.wait_gone(victim, timeout=cluster.drain_timeout() + 15)
-        _reads_continue(workers, cluster, time.monotonic(), 500)
+        _reads_continue(workers[0], cluster, time.monotonic(), 500)
     finally:
-        during = workers.stop()
+        during = [each.stop() for each in workers]
     after = verify_all(survivor_urls, everything.items())
-    assert during.failed == 0 and after.failed == 0, (
-        f"drain of {blocks} blocks and {slots} slots; during it, {during.summary()}\n"
-        f"afterwards, {after.summary()}")
+    lost = appended.lost_or_doubled(survivor_urls[0])
+    assert all(each.failed == 0 for each in during) and after.failed == 0 and not lost, (
+        f"drain of {blocks} blocks, {slots} slots and {logs} appended slots; during it, "
+        + "; ".join(each.summary() for each in during)
+        + f"\nafterwards, {after.summary()}; appended lines lost or doubled: {lost[:10]}")
     _kinds_survived(survivor_urls[0], content.items()[:50], keyed.items()[:50])
     return victim
+
+
+class AppendedLines:
+    """Slots that clients append unique lines to: every acknowledged line must
+    end up in its slot exactly once, wherever the slot moves meanwhile."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        self._lock = threading.Lock()
+        self._acked: dict[str, list[str]] = {path: ["first"] for path in paths}
+
+    def appender(self, base: Callable[[random.Random], str]) -> Callable[[random.Random], None]:
+        def step(rng: random.Random) -> None:
+            path, line = rng.choice(self.paths), rng.randbytes(8).hex()
+            expect(request("PUT", base(rng) + path + "?append=1", data=f"{line}\n".encode()), 200, path.encode())
+            with self._lock:
+                self._acked[path].append(line)
+        return step
+
+    def lost_or_doubled(self, base: str) -> list[str]:
+        """`<path> <line> xN` for every acknowledged line not found exactly once."""
+        wrong = []
+        for path, lines in self._acked.items():
+            found = Counter(expect(request("GET", base + path), 200).content.decode().splitlines())
+            wrong += [f"{path} {line} x{found[line]}" for line in lines if found[line] != 1]
+        return wrong
 
 
 def _kinds_survived(url: str, blocks: list[tuple[str, bytes]], slots: list[tuple[str, bytes]]) -> None:

@@ -1,0 +1,148 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+import Testing
+import TigAddress
+import TigHTTP
+import TigStore
+
+/// A draining peer hands a key slot to this pod while this pod is looking
+/// for it on the peers. The lookup then finds it nowhere else (or finds it
+/// gone from the peer it was relayed to); the request must be answered from
+/// this pod's store, not with a 404, and a write must not go elsewhere.
+@Suite struct BlockArrivesDuringLookupTests {
+    static let slot = SHA256Hasher.address(of: Array("a key of the test".utf8))
+    static let peer = Peer(host: "192.0.2.1", port: 7777)
+
+    /// Missing everywhere: no relay; gone from its peer: the one relay got 404.
+    @Test(arguments: [HandsOverDuringLookup.Answer.missEverywhere, .goneFromPeer])
+    func readIsAnsweredFromTheArrivedBlock(_ answer: HandsOverDuringLookup.Answer) async throws {
+        try await withServer(network: { store in HandsOverDuringLookup(store: store, answer: answer) }) { url, network in
+            let (status, body) = try await request(.GET, url + Self.slot.path)
+            #expect(status == .ok)
+            #expect(body == "handed over")
+            #expect(network.relayed.load(ordering: .relaxed) == (answer == .goneFromPeer ? 1 : 0))
+        }
+    }
+
+    @Test func headFoundMissingEverywhereDescribesTheArrivedBlock() async throws {
+        try await withServer(network: { store in HandsOverDuringLookup(store: store, answer: .missEverywhere) }) { url, _ in
+            let (status, _) = try await request(.HEAD, url + Self.slot.path)
+            #expect(status == .ok)
+        }
+    }
+
+    @Test func writeFoundMissingEverywhereIsAppliedToTheArrivedSlot() async throws {
+        try await withServer(network: { store in HandsOverDuringLookup(store: store, answer: .missEverywhere) }) { url, network in
+            let (status, _) = try await request(.PUT, url + Self.slot.path + "?append=1", body: " and appended")
+            #expect(status == .ok)
+            // Not created anew on the slot's home pod: appended where the slot now is.
+            #expect(network.relayed.load(ordering: .relaxed) == 0)
+            let (_, body) = try await request(.GET, url + Self.slot.path)
+            #expect(body == "handed over and appended")
+        }
+    }
+
+    @Test func readOfABlockThatNeverArrivesIsStillNotFound() async throws {
+        try await withServer(network: { _ in HandsOverDuringLookup(store: nil, answer: .missEverywhere) }) { url, _ in
+            let (status, body) = try await request(.GET, url + Self.slot.path)
+            #expect(status == .notFound)
+            #expect(body.isEmpty)
+        }
+    }
+
+    // MARK: - Harness
+
+    private func withServer(
+        network makeNetwork: (BlockStore) -> HandsOverDuringLookup,
+        _ body: (String, HandsOverDuringLookup) async throws -> Void
+    ) async throws {
+        let directory = NSTemporaryDirectory() + "tig-http-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let logger = Logger(label: "tig-http-test")
+        let store = try BlockStore(directory: directory, retention: .seconds(600), clock: SystemWallClock(), logger: logger)
+        let network = makeNetwork(store)
+        let context = ServerContext(
+            store: store,
+            authority: APIKeyAuthority(environmentKey: nil, dataDirectory: directory, explicitFile: nil, logger: logger),
+            metrics: ServerMetrics(statistics: store.statistics), readiness: Readiness(store: store),
+            limits: HTTPLimits(), usesTLS: false, logger: logger, network: network)
+        let server = try await TigServer(host: "127.0.0.1", port: 0, tls: nil, server: context, group: MultiThreadedEventLoopGroup.singleton)
+        do {
+            let port = try #require(server.localAddress?.port)
+            try await body("http://127.0.0.1:\(port)", network)
+        } catch {
+            try await server.shutdown()
+            throw error
+        }
+        try await server.shutdown()
+    }
+
+    private func request(_ method: HTTPMethod, _ url: String, body: String? = nil) async throws -> (HTTPResponseStatus, String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let answer = try await response.body.collect(upTo: 1 << 20)
+        return (response.status, String(buffer: answer))
+    }
+}
+
+/// A cluster of one scripted peer. Each lookup first hands the slot over to
+/// this pod's store (as a draining peer would, mid-lookup), then answers as
+/// scripted.
+final class HandsOverDuringLookup: PeerNetwork {
+    enum Answer: Sendable {
+        /// No peer holds it (it left the peer before the probe came).
+        case missEverywhere
+        /// The peer held it at the probe, and answers the relayed request 404.
+        case goneFromPeer
+    }
+
+    private let store: BlockStore?
+    private let answer: Answer
+    let relayed = Atomic<Int>(0)
+
+    init(store: BlockStore?, answer: Answer) {
+        self.store = store
+        self.answer = answer
+    }
+
+    var peers: [Peer] { [BlockArrivesDuringLookupTests.peer] }
+
+    func peerAnnounced(_ peer: Peer, state: PeerState) {}
+
+    func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
+        eventLoop.makeCompletedFuture {
+            if let store, !store.contains(address) {
+                let value = try store.incoming(limit: 1 << 20)
+                try value.append(Array("handed over".utf8))
+                _ = try store.writeSlot(address, body: value, mode: .createOnly)
+            }
+            return answer == .goneFromPeer ? BlockArrivesDuringLookupTests.peer : nil
+        }
+    }
+
+    /// Every slot's home is the peer: a write relayed there is a write that
+    /// went to the wrong pod.
+    func home(of address: BlockAddress) -> Peer? {
+        BlockArrivesDuringLookupTests.peer
+    }
+
+    func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink) {
+        relayed.add(1, ordering: .relaxed)
+        _ = sink.peerAnswerHead(HTTPResponseHead(version: .http1_1, status: .notFound))
+        sink.peerAnswerEnd()
+    }
+}
+
+extension BlockStore {
+    fileprivate func contains(_ address: BlockAddress) -> Bool {
+        (try? presence(of: address)) != .absent
+    }
+}
