@@ -153,18 +153,14 @@ public final class Drainer: Sendable {
         var sent = try handedOver.duplicate()
         defer { sent.close() }
         while true {
-            let passOn: String
-            switch try store.evict(address, ifStill: sent) {
-            case .evicted: return .handed(bytes: sent.size)
-            case .appendedSince: passOn = "append=1"
-            case .replacedSince: passOn = "append=0"
-            }
+            let eviction = try store.evict(address, ifStill: sent)
+            guard eviction != .evicted else { return .handed(bytes: sent.size) }
             guard let current = try store.openStored(address) else { continue }
-            let offset = passOn == "append=1" ? sent.size : 0
+            let (mode, offset) = eviction == .appendedSince ? ("append=1", sent.size) : ("append=0", 0)
             sent.close()
             sent = current
             let answer = try await client.push(
-                .PUT, address.path + "?" + passOn + (key.map { "&" + $0 } ?? ""), body: current, from: offset, to: peer, refuseChannels: true)
+                .PUT, address.path + "?" + mode + (key.map { "&" + $0 } ?? ""), body: current, from: offset, to: peer, refuseChannels: true)
             guard answer.status == .ok else { throw DrainError.notPassedOn(answer.status) }
         }
     }
