@@ -7,7 +7,7 @@ import NIOPosix
 import Synchronization
 import Testing
 import TigAddress
-import TigHTTP
+@testable import TigHTTP
 import TigStore
 
 /// A draining peer hands a key slot to this pod while this pod is looking
@@ -119,7 +119,7 @@ final class HandsOverDuringLookup: PeerNetwork {
 
     func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
         eventLoop.makeCompletedFuture {
-            if let store, !store.contains(address) {
+            if let store, !store.holds(address) {
                 let value = try store.incoming(limit: 1 << 20)
                 try value.append(Array("handed over".utf8))
                 _ = try store.writeSlot(address, body: value, mode: .createOnly)
@@ -138,11 +138,5 @@ final class HandsOverDuringLookup: PeerNetwork {
         relayed.add(1, ordering: .relaxed)
         _ = sink.peerAnswerHead(HTTPResponseHead(version: .http1_1, status: .notFound))
         sink.peerAnswerEnd()
-    }
-}
-
-extension BlockStore {
-    fileprivate func contains(_ address: BlockAddress) -> Bool {
-        (try? presence(of: address)) != .absent
     }
 }

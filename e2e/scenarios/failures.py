@@ -83,9 +83,10 @@ def drain_under_read_load(cluster: Cluster, blocks: int = 10_000, slots: int = 5
     everything = Acked()
     for path, data in content.items() + keyed.items():
         everything.add(path, data)
-    appended = AppendedLines([key_path(new_key()) for _ in range(logs)])
-    for path in appended.paths:
-        put_slot(victim_url, path[1:-4], b"first\n", local_only=True)
+    log_keys = [new_key() for _ in range(logs)]
+    for key in log_keys:
+        put_slot(victim_url, key, b"first\n", local_only=True)
+    appended = AppendedLines([key_path(key) for key in log_keys])
 
     survivor_urls = [cluster.url(pod) for pod in survivors]
     workers = [
