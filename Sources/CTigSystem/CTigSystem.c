@@ -28,11 +28,11 @@ int tig_link_unnamed(int fd, int dirfd, const char *name) {
 }
 
 int tig_open_read(int dirfd, const char *name) {
-    return openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    return openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 }
 
 int tig_open_append(int dirfd, const char *name) {
-    return openat(dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+    return openat(dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 }
 
 int tig_open_directory(const char *path) {

@@ -70,6 +70,10 @@ public final class APIKeyAuthority: Sendable {
                 }
                 continue
             }
+            // A FIFO or device would block the event loop that opens it.
+            guard status.st_mode & S_IFMT == S_IFREG else {
+                return remember(nil, .unusable("\(path) is not a regular file"))
+            }
             let identity = FileIdentity(status)
             if let cached = cache.withLockedValue({ $0.identity == identity ? $0.configured : nil }) {
                 return cached
@@ -91,7 +95,7 @@ public final class APIKeyAuthority: Sendable {
     }
 
     private static func load(_ path: String) -> Configured {
-        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return .unusable("\(path): cannot open") }
         defer { close(descriptor) }
         var status = stat()

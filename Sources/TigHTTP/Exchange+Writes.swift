@@ -57,6 +57,8 @@ extension Exchange {
             answerPath(answerAddress)
         case .refusedContent, .refusedChannel, .refusedExists:
             writer.fail(.conflict)
+        case .refusedTooLarge:
+            writer.fail(.payloadTooLarge)
         }
     }
 
@@ -140,12 +142,5 @@ extension Exchange {
         case .absent:
             askPeers(for: address) { self.writer.fail(.notFound) }
         }
-    }
-}
-
-extension BlockStore {
-    /// Whether this pod holds anything at `address`.
-    func holds(_ address: BlockAddress) -> Bool {
-        (try? presence(of: address)) != .absent
     }
 }

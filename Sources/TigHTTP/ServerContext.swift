@@ -19,14 +19,17 @@ public struct HTTPLimits: Sendable {
     }
 }
 
-/// Whether the pod should receive traffic: the data directory is writable and
-/// the pod is not draining.
+/// Whether the pod should receive traffic: a write can succeed (the data
+/// directory has `minimumFreeSpace` free and a probe write works) and the pod
+/// is not draining.
 public final class Readiness: Sendable {
     private let draining = Atomic<Bool>(false)
     private let store: BlockStore
+    private let minimumFreeSpace: Int
 
-    public init(store: BlockStore) {
+    public init(store: BlockStore, minimumFreeSpace: Int = 8 << 20) {
         self.store = store
+        self.minimumFreeSpace = minimumFreeSpace
     }
 
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
@@ -36,7 +39,7 @@ public final class Readiness: Sendable {
     }
 
     public var isReady: Bool {
-        !isDraining && store.isWritable
+        !isDraining && store.acceptsWrites(reserve: minimumFreeSpace)
     }
 }
 

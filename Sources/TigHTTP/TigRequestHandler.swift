@@ -192,6 +192,10 @@ final class TigRequestHandler: ChannelInboundHandler {
             return request
         case (.block, .GET), (.block, .HEAD):
             if request.query.take && request.query.burst { throw Refusal(status: .badRequest) }
+            // `take` deletes: a mutation, so it needs the key like a write.
+            if request.query.take, !server.authority.mayWrite(presenting: request.query.apiKey) {
+                throw Refusal(status: .unauthorized)
+            }
             if let contentType = request.query.contentType, !MediaType.isValid(contentType) {
                 throw Refusal(status: .badRequest)
             }

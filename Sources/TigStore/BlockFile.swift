@@ -101,6 +101,11 @@ extension stat {
     var isRegularFile: Bool {
         st_mode & S_IFMT == S_IFREG
     }
+
+    /// A regular file that is a block, not an append's journal record.
+    var isBlockFile: Bool {
+        isRegularFile && st_mode & 0o7777 != AppendJournal.mode
+    }
 }
 
 /// A block's bytes as a read finds them: an open file, or, for small blocks,

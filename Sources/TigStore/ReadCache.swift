@@ -6,10 +6,12 @@ import TigAddress
 /// the descriptor). Bounded in bytes; the oldest entries go first.
 ///
 /// The store is the only writer of its directory, so the cache can be exact:
-/// every mutation of an address drops its entry under the address lock. A
-/// read that missed fills the entry only if no mutation of its shard
-/// happened since the read began (a generation count per shard), so a slow
-/// read never puts back a value that was replaced meanwhile.
+/// every mutation of an address drops its entry once the change has landed
+/// (still under the address lock), and a read that missed fills the entry
+/// only if no mutation of its shard landed since the read began (a
+/// generation count per shard, taken before the file is opened). A fill is
+/// therefore either refused or dropped by the mutation that made it stale:
+/// once a mutation is answered, no read can see the old value.
 final class ReadCache: Sendable {
     struct Entry: Sendable {
         let bytes: [UInt8]
@@ -86,7 +88,7 @@ final class ReadCache: Sendable {
         }
     }
 
-    /// Drops the address: called on every mutation, under its address lock.
+    /// Drops the address: called after every mutation, under its address lock.
     func invalidate(_ address: BlockAddress) {
         guard isEnabled else { return }
         shard(address).withLockedValue { shard in

@@ -55,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Memory for small blocks (up to 64 KiB) read recently; 0 turns the cache off.")
     var cacheSize = ByteSizeArgument(bytes: 64 << 20)
 
+    @Option(help: "Ready only while the data directory has this much free space (and a probe write works).")
+    var minFreeSpace = ByteSizeArgument(bytes: 8 << 20)
+
     @Option(help: "API key file, used when APIKEY is unset and <data>/apikey does not exist.")
     var apikeyFile: String?
 
@@ -124,7 +127,8 @@ struct ServeCommand: AsyncParsableCommand {
         let clock = SystemWallClock()
         let retention = try effectiveRetention
         let store = try BlockStore(
-            directory: dataDirectory, retention: retention.duration, cacheSize: cacheSize.bytes, clock: clock, logger: logger)
+            directory: dataDirectory, retention: retention.duration, maxBlockSize: try effectiveMaxBlockSize.bytes,
+            cacheSize: cacheSize.bytes, clock: clock, logger: logger)
         let sweeper = RetentionSweeper(store: store, clock: clock, logger: logger)
         sweeper.start()
         defer { sweeper.stop() }
@@ -132,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
         let tls = try tlsFiles()
         let (host, port) = try listenAddress(listen ?? environment["TIG_LISTEN"], tls: tls != nil)
         let metrics = ServerMetrics(statistics: store.statistics)
-        let readiness = Readiness(store: store)
+        let readiness = Readiness(store: store, minimumFreeSpace: minFreeSpace.bytes)
         let authority = APIKeyAuthority(environmentKey: environment["APIKEY"], dataDirectory: dataDirectory, explicitFile: apikeyFile, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops ?? System.coreCount)
         let cluster = try clusterSource(environment: environment, port: port).map { source in

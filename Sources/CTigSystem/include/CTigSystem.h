@@ -17,10 +17,12 @@ int tig_open_unnamed(int dirfd);
 /// when the name is taken, which makes it an atomic exclusive create.
 int tig_link_unnamed(int fd, int dirfd, const char *name);
 
-/// Opens a block for reading; never follows a symbolic link.
+/// Opens a block for reading; never follows a symbolic link, and never
+/// blocks (a FIFO planted under a block name opens at once, and is then
+/// refused for not being a regular file).
 int tig_open_read(int dirfd, const char *name);
 
-/// Opens a key slot for appending; never follows a symbolic link.
+/// Opens a key slot for appending; never follows a symbolic link, never blocks.
 int tig_open_append(int dirfd, const char *name);
 
 int tig_open_directory(const char *path);
