@@ -44,7 +44,7 @@ extension Exchange {
         do {
             try writeHere(address, body: body, answering: address)
         } catch {
-            writer.fail(TigRequestHandler.status(for: error))
+            writer.fail(error)
         }
     }
 
@@ -79,7 +79,7 @@ extension Exchange {
                 do {
                     try writeHere(target, body: body, answering: channel)
                 } catch {
-                    writer.fail(TigRequestHandler.status(for: error))
+                    writer.fail(error)
                 }
                 return
             }

@@ -60,8 +60,7 @@ final class Exchange {
                 try write(address, body: body)
             }
         } catch {
-            server.logger.error("request-failed", metadata: ["uri": "\(request.head.uri)", "error": "\(error)"])
-            writer.fail(TigRequestHandler.status(for: error))
+            writer.fail(error)
         }
     }
 

@@ -67,9 +67,10 @@ public struct RequestTarget: Equatable, Sendable {
     }
 }
 
-/// The query parameters tig understands. Values are percent-decoded where the
-/// escape is valid; an invalid escape such as `%s` stays literal, and `+`
-/// stays `+`.
+/// The query parameters tig understands. Values are decoded as HTML forms,
+/// Go's `url.ParseQuery` and common HTTP libraries encode them: `+` is a
+/// space, and percent-escapes are decoded where valid (an invalid escape such
+/// as `%s` stays literal); a literal `+` is sent as `%2B`.
 public struct QueryParameters: Equatable, Sendable {
     public var format: String?
     public var contentType: String?
@@ -115,7 +116,7 @@ public struct QueryParameters: Equatable, Sendable {
     }
 
     static func percentDecoded(_ text: Substring) -> String {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(text) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var index = text.utf8.startIndex
@@ -128,6 +129,9 @@ public struct QueryParameters: Equatable, Sendable {
                let highValue = hexValue(text.utf8[high]), let lowValue = hexValue(text.utf8[low]) {
                 bytes.append(highValue << 4 | lowValue)
                 index = text.utf8.index(after: low)
+            } else if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+                index = text.utf8.index(after: index)
             } else {
                 bytes.append(byte)
                 index = text.utf8.index(after: index)

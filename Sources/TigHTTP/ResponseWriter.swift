@@ -54,7 +54,19 @@ final class ResponseWriter {
     /// still on its way and will not be read).
     func fail(_ status: HTTPResponseStatus, close: Bool = false) {
         if close { keepAlive = false }
-        answer(status, body: nil)
+        var headers = HTTPHeaders()
+        if status == .methodNotAllowed { headers.add(name: "allow", value: "GET, HEAD, PUT, POST, DELETE") }
+        answer(status, headers: headers, body: nil)
+    }
+
+    /// The error answer for `error` (mapped by `HTTPFailure`); one the
+    /// front did not expect is logged with the request it failed.
+    func fail(_ error: any Error) {
+        let failure = HTTPFailure(error)
+        if failure.isUnexpected {
+            server.logger.error("request-failed", metadata: ["uri": "\(uri)", "error": "\(error)"])
+        }
+        fail(failure.status, close: failure.closesConnection)
     }
 
     /// A success answer with a text body (a path, a listing).

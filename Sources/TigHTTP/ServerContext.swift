@@ -12,10 +12,21 @@ public struct HTTPLimits: Sendable {
     /// A connection with no traffic for this long is closed.
     public var idleTimeout: TimeAmount
 
-    public init(maxBlockSize: Int = 128 << 20, headerTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60)) {
+    /// A request body must arrive at least this fast (bytes per second),
+    /// measured over each `bodyRateWindow` (a body trickled byte by byte
+    /// would otherwise hold a connection and a file forever); 0 turns it off.
+    public var minimumBodyRate: Int
+    public var bodyRateWindow: TimeAmount
+
+    public init(
+        maxBlockSize: Int = 128 << 20, headerTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60),
+        minimumBodyRate: Int = 1024, bodyRateWindow: TimeAmount = .seconds(10)
+    ) {
         self.maxBlockSize = maxBlockSize
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.minimumBodyRate = minimumBodyRate
+        self.bodyRateWindow = bodyRateWindow
     }
 }
 

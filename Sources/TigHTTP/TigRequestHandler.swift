@@ -2,28 +2,17 @@ import NIOCore
 import NIOHTTP1
 import TigStore
 
-/// A parsed request head that tig accepted.
-struct TigRequest {
-    let head: HTTPRequestHead
-    let target: RequestTarget
-    /// A peer sent it: it is answered from this pod only.
-    let isForwarded: Bool
-    /// A peer asks for a channel's target: a channel here is refused.
-    let refusesChannels: Bool
-    /// A peer gathers listings: answer times with the paths.
-    let listsTimes: Bool
-    /// The client's IP address (an announcing peer must be who it says).
-    let remoteIP: String?
-
-    var method: HTTPMethod { head.method }
-    var route: Route { target.route }
-    var query: QueryParameters { target.query }
-}
-
 /// One connection's HTTP/1.1 request flow: validate the head, stream a write's
 /// body into the store as it arrives, then hand the request to an `Exchange`
 /// that answers it. Requests on a connection are handled one at a time (the
-/// pipelining handler queues the next).
+/// pipelining handler queues the next, and stops reading meanwhile).
+///
+/// Memory per connection stays bounded however a client pipelines: the next
+/// request starts only once the channel is writable again (its unsent
+/// answers are below the high-water mark), and a request that NIO delivers
+/// while the previous answer is being written (it arrives synchronously
+/// inside that write) is started from the event loop afterwards, not
+/// recursively.
 final class TigRequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -39,13 +28,16 @@ final class TigRequestHandler: ChannelInboundHandler {
         case answered
     }
 
-    private let server: ServerContext
+    let server: ServerContext
     private let timeouts: ConnectionTimeoutHandler
     private var state = State.idle
-    /// The answer to the current request, until it is complete.
-    private var answering: ResponseWriter?
     /// Reading is paused while a large body's hashing catches up.
     private var readingPaused = false
+    /// Parts of the next request, held until it may start.
+    private var deferred = CircularBuffer<HTTPServerRequestPart>()
+    /// A part is being handled: a request arriving now is re-entrant.
+    private var dispatching = false
+    private var resumeScheduled = false
 
     init(server: ServerContext, timeouts: ConnectionTimeoutHandler) {
         self.server = server
@@ -53,7 +45,26 @@ final class TigRequestHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if deferred.isEmpty, case .head = part, dispatching || !context.channel.isWritable {
+            deferred.append(part)
+            scheduleResume(context: context)
+        } else if !deferred.isEmpty {
+            deferred.append(part)
+        } else {
+            dispatch(part, context: context)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { resume(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func dispatch(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        dispatching = true
+        defer { dispatching = false }
+        switch part {
         case .head(let head):
             timeouts.headReceived()
             begin(head, context: context)
@@ -64,24 +75,37 @@ final class TigRequestHandler: ChannelInboundHandler {
         }
     }
 
-    /// A request the HTTP parser rejects gets 431 when its head is too large,
-    /// 400 for anything else malformed (unless an answer has already begun),
-    /// and the connection closes: the byte stream cannot be trusted after it.
+    /// Starts the held request from the event loop, once the channel can
+    /// take its answer (a writability change resumes it otherwise).
+    private func scheduleResume(context: ChannelHandlerContext) {
+        guard context.channel.isWritable, !resumeScheduled else { return }
+        resumeScheduled = true
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            bound.value.handler.resumeScheduled = false
+            bound.value.handler.resume(context: bound.value.context)
+        }
+    }
+
+    /// Handles held parts in order, iteratively: a request that completes at
+    /// once lets NIO deliver the next, which is held and taken by this loop.
+    private func resume(context: ChannelHandlerContext) {
+        while let part = deferred.first {
+            if case .head = part, !context.channel.isWritable || !context.channel.isActive { return }
+            deferred.removeFirst()
+            dispatch(part, context: context)
+        }
+    }
+
+    /// A request the HTTP parser rejects has been answered by NIO's
+    /// protocol-error handler (or `ParserErrorStatus`); the connection
+    /// closes: the byte stream cannot be trusted after it.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parseError = error as? HTTPParserError else {
+        guard error is HTTPParserError else {
             context.fireErrorCaught(error)
             return
         }
         state = .answered
-        if answering?.hasStarted != true {
-            var headers = HTTPHeaders()
-            headers.add(name: "content-length", value: "0")
-            headers.add(name: "connection", value: "close")
-            headers.add(name: "x-content-type-options", value: "nosniff")
-            let status: HTTPResponseStatus = parseError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        }
         context.close(promise: nil)
     }
 
@@ -89,37 +113,37 @@ final class TigRequestHandler: ChannelInboundHandler {
         // A body that ends early stores nothing: dropping the unnamed file
         // leaves no trace.
         state = .answered
+        deferred.removeAll()
         context.fireChannelInactive()
     }
 
     private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let writer = ResponseWriter(context: context, server: server, head: head, started: .now()) { [unowned self] _ in
             state = .idle
-            answering = nil
             timeouts.responseComplete()
         }
-        answering = writer
-        let hasBody = Self.hasBody(head)
+        var hasBody = head.headers.contains(name: "transfer-encoding") || head.headers.contains(name: "content-length")
         do {
-            let request = try accept(head, remoteIP: context.channel.remoteAddress?.ipAddress)
+            let framing = try BodyFraming(head.headers)
+            hasBody = framing.hasBody
+            let request = try admit(head, framing: framing, remoteIP: context.channel.remoteAddress?.ipAddress)
             let exchange = Exchange(request: request, writer: writer, server: server)
             if request.expectsBody {
-                let large = Self.declaredLength(head).map { $0 >= BackgroundHasher.minimumBodySize } ?? hasBody
+                let large = framing.declaredLength.map { $0 >= UInt64(BackgroundHasher.minimumBodySize) } ?? framing.isChunked
                 let incoming = try server.store.incoming(limit: server.limits.maxBlockSize, hashing: large ? .external : .inline)
                 state = .receiving(exchange, incoming, large ? BackgroundHasher() : nil)
+                timeouts.readingBody(true)
                 if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                     context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
                 }
             } else {
                 state = .pending(exchange)
             }
-        } catch let refusal as Refusal {
-            state = .answered
-            writer.fail(refusal.status, close: hasBody)
         } catch {
             state = .answered
-            server.logger.error("receive-failed", metadata: ["error": "\(error)"])
-            writer.fail(Self.status(for: error), close: hasBody)
+            // A body that will not be read leaves the connection unusable.
+            let failure = HTTPFailure(error)
+            writer.fail(HTTPFailure(failure.status, closesConnection: failure.closesConnection || hasBody))
         }
     }
 
@@ -131,17 +155,16 @@ final class TigRequestHandler: ChannelInboundHandler {
             if let hasher, hasher.hash(buffer) > BackgroundHasher.readPauseThreshold, !readingPaused {
                 pauseReading(until: hasher, context: context)
             }
-        } catch IncomingBlock.Failure.tooLarge {
-            state = .answered
-            exchange.writer.fail(.payloadTooLarge, close: true)
         } catch {
             state = .answered
-            server.logger.error("store-failed", metadata: ["error": "\(error)"])
-            exchange.writer.fail(Self.status(for: error), close: true)
+            // The rest of the body will not be read.
+            let failure = HTTPFailure(error)
+            exchange.writer.fail(HTTPFailure(failure.status, closesConnection: true))
         }
     }
 
     private func end(context: ChannelHandlerContext) {
+        timeouts.readingBody(false)
         switch state {
         case .pending(let exchange):
             state = .answered
@@ -160,87 +183,16 @@ final class TigRequestHandler: ChannelInboundHandler {
         }
     }
 
-    // MARK: - Validation
-
-    /// An early answer to a request that will not be served.
-    struct Refusal: Error {
-        let status: HTTPResponseStatus
-    }
-
-    /// Checks everything that can be checked from the head alone, so a bad
-    /// write is refused before its body is read.
-    private func accept(_ head: HTTPRequestHead, remoteIP: String?) throws -> TigRequest {
-        guard head.uri.utf8.count <= RequestTarget.maximumLength else { throw Refusal(status: .uriTooLong) }
-        let target: RequestTarget
-        do {
-            target = try RequestTarget(parsing: head.uri)
-        } catch .badForm {
-            throw Refusal(status: .badRequest)
-        } catch {
-            throw Refusal(status: .notFound)
-        }
-        let request = TigRequest(
-            head: head, target: target,
-            isForwarded: head.headers.contains(name: forwardedHeader),
-            refusesChannels: head.headers.contains(name: noChannelHeader),
-            listsTimes: head.headers.contains(name: listTimesHeader),
-            remoteIP: remoteIP)
-        switch (request.route, request.method) {
-        case (.healthz, .GET), (.healthz, .HEAD), (.readyz, .GET), (.readyz, .HEAD), (.metrics, .GET), (.metrics, .HEAD):
-            return request
-        case (.store, .GET):
-            return request
-        case (.block, .GET), (.block, .HEAD):
-            if request.query.take && request.query.burst { throw Refusal(status: .badRequest) }
-            // `take` deletes: a mutation, so it needs the key like a write.
-            if request.query.take, !server.authority.mayWrite(presenting: request.query.apiKey) {
-                throw Refusal(status: .unauthorized)
-            }
-            if let contentType = request.query.contentType, !MediaType.isValid(contentType) {
-                throw Refusal(status: .badRequest)
-            }
-            return request
-        case (.store, .PUT), (.store, .POST), (.block, .PUT), (.block, .POST), (.block, .DELETE):
-            guard server.authority.mayWrite(presenting: request.query.apiKey) else { throw Refusal(status: .unauthorized) }
-            if request.query.setIfNot && request.query.append { throw Refusal(status: .badRequest) }
-            if let length = Self.declaredLength(head), length > server.limits.maxBlockSize {
-                throw Refusal(status: .payloadTooLarge)
-            }
-            return request
-        default:
-            throw Refusal(status: .methodNotAllowed)
-        }
-    }
-
-    private static func hasBody(_ head: HTTPRequestHead) -> Bool {
-        if let length = declaredLength(head) { return length > 0 }
-        return head.headers.contains(name: "transfer-encoding")
-    }
-
-    private static func declaredLength(_ head: HTTPRequestHead) -> Int? {
-        head.headers.first(name: "content-length").flatMap(Int.init)
-    }
-
     /// Stops reading from the client until `hasher` has caught up.
     private func pauseReading(until hasher: BackgroundHasher, context: ChannelHandlerContext) {
         readingPaused = true
+        timeouts.readingBody(false)
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         hasher.whenHalfCaughtUp(on: context.eventLoop) {
             bound.value.handler.readingPaused = false
+            bound.value.handler.timeouts.readingBody(true)
             bound.value.context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
-    }
-
-    static func status(for error: any Error) -> HTTPResponseStatus {
-        if let error = error as? StoreError, error.isOutOfSpace { return .insufficientStorage }
-        return .internalServerError
-    }
-}
-
-extension TigRequest {
-    /// Writes stream their body into the store as it arrives.
-    var expectsBody: Bool {
-        method == .PUT || method == .POST
     }
 }

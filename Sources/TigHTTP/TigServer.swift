@@ -33,6 +33,7 @@ public final class TigServer: Sendable {
         }
         let quiescing = ServerQuiescingHelper(group: group)
         let limits = server.limits
+        let logger = server.logger
         self.server = server
         self.group = group
         self.quiescing = quiescing
@@ -41,13 +42,23 @@ public final class TigServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Out of file descriptors (or memory), accepting again at
+                    // once would spin: pause a second, say so, and keep
+                    // serving the connections already open.
+                    let backoff = AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
+                        logger.warning("accept-paused", metadata: ["error": "\(error)", "retry-in": "1s"])
+                        return .seconds(1)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(backoff)
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
                 }
             }
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
             // Reads start small and grow with the data: requests are small,
-            // large bodies arrive in up to 1 MiB reads.
+            // large bodies arrive in up to 1 MiB reads. At most 4 reads per
+            // wake-up: what a pipelining client gets parsed ahead of its
+            // answers is bounded by these two.
+            .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 1 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -55,13 +66,14 @@ public final class TigServer: Sendable {
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLServerHandler(context: sslContext))
                     }
-                    let timeouts = ConnectionTimeoutHandler(headerTimeout: limits.headerTimeout, idleTimeout: limits.idleTimeout)
+                    let timeouts = ConnectionTimeoutHandler(limits: limits)
                     try pipeline.addHandler(timeouts)
                     // Outbound header validation is off: tig builds every header it sends
                     // from validated values (Content-Type is checked as a media type), or
                     // relays them from a peer, which is tig too.
                     try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
+                        withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
+                    try pipeline.addHandler(ParserErrorStatus(), position: .before(pipeline.handler(type: HTTPServerProtocolErrorHandler.self)))
                     try pipeline.addHandler(TigRequestHandler(server: server, timeouts: timeouts))
                 }
             }

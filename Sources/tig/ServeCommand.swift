@@ -76,6 +76,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Close connections with no traffic for this long.")
     var idleTimeout = DurationArgument(.seconds(60))
 
+    @Option(help: "A request body must arrive at least this many bytes per second, measured over each --body-rate-window (408 otherwise); 0 turns it off.")
+    var minBodyRate = ByteSizeArgument(bytes: 1024)
+
+    @Option(help: "The window over which --min-body-rate is measured.")
+    var bodyRateWindow = DurationArgument(.seconds(10))
+
     @Option(help: "DNS name of the headless Service whose addresses are the peers. Env: TIG_CLUSTER.")
     var cluster: String?
 
@@ -103,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, value) in [
             ("--retention", try effectiveRetention), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
             ("--peer-refresh", peerRefresh), ("--peer-timeout", peerTimeout), ("--drain-timeout", drainTimeout),
+            ("--body-rate-window", bodyRateWindow),
         ]
         where value.duration <= .zero {
             throw ValidationError("\(name) must be positive")
@@ -148,7 +155,9 @@ struct ServeCommand: AsyncParsableCommand {
             authority: authority,
             metrics: metrics,
             readiness: readiness,
-            limits: HTTPLimits(maxBlockSize: try effectiveMaxBlockSize.bytes, headerTimeout: headerTimeout.timeAmount, idleTimeout: idleTimeout.timeAmount),
+            limits: HTTPLimits(
+                maxBlockSize: try effectiveMaxBlockSize.bytes, headerTimeout: headerTimeout.timeAmount, idleTimeout: idleTimeout.timeAmount,
+                minimumBodyRate: minBodyRate.bytes, bodyRateWindow: bodyRateWindow.timeAmount),
             usesTLS: tls != nil,
             logger: logger,
             network: cluster?.network)

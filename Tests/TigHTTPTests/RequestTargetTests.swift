@@ -46,10 +46,11 @@ import TigStore
         #expect(query.contentType == "text/plain")
     }
 
-    @Test func keepsInvalidEscapesAndPlusLiteral() throws {
+    @Test func keepsInvalidEscapesAndDecodesPlusAsSpace() throws {
         #expect(try RequestTarget(parsing: "/?format=%s%n*").query.format == "%s%n*")
         #expect(try RequestTarget(parsing: "/?format=*%0A").query.format == "*\n")
-        #expect(try RequestTarget(parsing: "/?format=a+b*").query.format == "a+b*")
+        #expect(try RequestTarget(parsing: "/?format=a+b*").query.format == "a b*")
+        #expect(try RequestTarget(parsing: "/?format=a%2Bb*").query.format == "a+b*")
         #expect(try RequestTarget(parsing: "/?format=%").query.format == "%")
     }
 

@@ -1,0 +1,65 @@
+import NIOHTTP1
+
+extension TigRequestHandler {
+    /// Methods tig serves on some route.
+    private static let servedMethods: [HTTPMethod] = [.GET, .HEAD, .PUT, .POST, .DELETE]
+    /// Methods tig knows and refuses everywhere (405); any other is not
+    /// implemented (501). `CONNECT` would turn the connection into a tunnel,
+    /// so its connection closes.
+    private static let refusedMethods: [HTTPMethod] = [.CONNECT, .TRACE, .OPTIONS, .PATCH]
+
+    /// Checks everything that can be checked from the head alone, so a bad
+    /// write is refused before its body is read.
+    func admit(_ head: HTTPRequestHead, framing: BodyFraming, remoteIP: String?) throws(HTTPFailure) -> TigRequest {
+        guard Self.servedMethods.contains(head.method) else {
+            if Self.refusedMethods.contains(head.method) {
+                throw HTTPFailure(.methodNotAllowed, closesConnection: head.method == .CONNECT || framing.hasBody)
+            }
+            throw HTTPFailure(.notImplemented, closesConnection: true)
+        }
+        // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is 400.
+        if head.version == .http1_1, head.headers[canonicalForm: "host"].count != 1 {
+            throw HTTPFailure(.badRequest, closesConnection: framing.hasBody)
+        }
+        if let length = framing.declaredLength, length > UInt64(server.limits.maxBlockSize) {
+            throw HTTPFailure(.payloadTooLarge, closesConnection: true)
+        }
+        guard head.uri.utf8.count <= RequestTarget.maximumLength else { throw HTTPFailure(.uriTooLong) }
+        let target: RequestTarget
+        do {
+            target = try RequestTarget(parsing: head.uri)
+        } catch .badForm {
+            throw HTTPFailure(.badRequest)
+        } catch {
+            throw HTTPFailure(.notFound)
+        }
+        let request = TigRequest(
+            head: head, target: target,
+            isForwarded: head.headers.contains(name: forwardedHeader),
+            refusesChannels: head.headers.contains(name: noChannelHeader),
+            listsTimes: head.headers.contains(name: listTimesHeader),
+            remoteIP: remoteIP)
+        switch (request.route, request.method) {
+        case (.healthz, .GET), (.healthz, .HEAD), (.readyz, .GET), (.readyz, .HEAD), (.metrics, .GET), (.metrics, .HEAD):
+            return request
+        case (.store, .GET):
+            return request
+        case (.block, .GET), (.block, .HEAD):
+            if request.query.take && request.query.burst { throw HTTPFailure(.badRequest) }
+            // `take` deletes: a mutation, so it needs the key like a write.
+            if request.query.take, !server.authority.mayWrite(presenting: request.query.apiKey) {
+                throw HTTPFailure(.unauthorized)
+            }
+            if let contentType = request.query.contentType, !MediaType.isValid(contentType) {
+                throw HTTPFailure(.badRequest)
+            }
+            return request
+        case (.store, .PUT), (.store, .POST), (.block, .PUT), (.block, .POST), (.block, .DELETE):
+            guard server.authority.mayWrite(presenting: request.query.apiKey) else { throw HTTPFailure(.unauthorized) }
+            if request.query.setIfNot && request.query.append { throw HTTPFailure(.badRequest) }
+            return request
+        default:
+            throw HTTPFailure(.methodNotAllowed)
+        }
+    }
+}
