@@ -1,82 +1,141 @@
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import TigAddress
 import TigHTTP
 import TigStore
 
-/// The cluster as the HTTP front sees it: who holds an address (asked of all
-/// peers in parallel), where a new key slot belongs, and how to reach a peer.
+/// The cluster as the HTTP front sees it: where an address lives (its
+/// homes), where else to look while blocks move, which requests are the
+/// members', and how to reach a peer.
 public final class ClusterNetwork: PeerNetwork {
     private let directory: PeerDirectory
     private let client: PeerClient
     private let readiness: Readiness
-    private let apiKey: @Sendable () -> String?
+    private let credentials: PeerCredentials
+    private let replicas: Int
+    /// How long after a membership change lookups that miss at the homes
+    /// ask every member: long enough for every pod to learn the change and
+    /// the rebalancers to start (see `Rebalancer`).
+    private let settling: TimeAmount
 
-    public init(directory: PeerDirectory, client: PeerClient, readiness: Readiness, apiKey: @escaping @Sendable () -> String?) {
+    public init(
+        directory: PeerDirectory, client: PeerClient, readiness: Readiness, credentials: PeerCredentials,
+        replicas: Int, settling: TimeAmount
+    ) {
         self.directory = directory
         self.client = client
         self.readiness = readiness
-        self.apiKey = apiKey
+        self.credentials = credentials
+        self.replicas = max(1, replicas)
+        self.settling = settling
     }
 
     public var peers: [Peer] {
         directory.peers
     }
 
-    /// The first peer to answer yes wins; when every peer has answered no,
-    /// or failed, or the probe timeout passed, the answer is nil.
-    ///
-    /// Before concluding that no pod holds it, the members are re-resolved
-    /// (at most every `missRefresh`, shared by concurrent lookups) and the new
-    /// ones asked: pods that started together, or a pod that just joined,
-    /// may not have been resolved or announced yet. While a pod drains, a
-    /// key slot moves from it to another pod; probes that cross that move can
-    /// both miss, so with a pod draining the peers are asked twice.
-    public func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
-        let asked = peers
-        return firstHolder(of: address, among: asked, on: eventLoop).flatMap { [self] holder in
-            if let holder { return eventLoop.makeSucceededFuture(holder) }
-            return directory.refreshIfOlder(than: Self.missRefresh, on: eventLoop).flatMap { membership in
-                let newcomers = membership.peers.filter { !asked.contains($0) }
-                let again = membership.draining.isEmpty ? newcomers : membership.peers
-                return self.firstHolder(of: address, among: again, on: eventLoop)
-            }
+    // MARK: - Placement
+
+    public func placement(of address: BlockAddress) -> Placement {
+        let membership = directory.membership
+        let local = directory.identity
+        return Placement(homes: Placement.homes(of: address, among: candidates(membership, local: local), replicas: replicas), local: local)
+    }
+
+    /// The members a block may be placed on: the live ones, and this pod
+    /// unless it drains (it knows itself before the source names it).
+    func candidates(_ membership: PeerDirectory.Membership, local: Peer?, leaving: Bool? = nil) -> [Peer] {
+        var live = membership.live
+        let leaving = leaving ?? readiness.isDraining
+        if let local {
+            live.removeAll { $0 == local }
+            if !leaving { live.append(local) }
+        }
+        return live
+    }
+
+    public func fallback(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
+        let local = directory.identity
+        guard degraded || directory.changed(within: settling) else {
+            // Steady: only the primary before the last change may still
+            // hold it, if its rebalancer has not handed it over yet.
+            guard let previous = directory.previous,
+                  let primary = Rendezvous.winner(among: previous.members, for: address),
+                  primary != local, !asked.contains(primary), directory.membership.members.contains(primary)
+            else { return eventLoop.makeSucceededFuture(nil) }
+            return firstHolder(of: address, among: [primary], on: eventLoop)
+        }
+        // Right after a change the members may not agree yet on who is in
+        // the cluster: re-resolve (at most every `missRefresh`, shared by
+        // concurrent lookups), then ask every member not asked yet.
+        return directory.refreshIfOlder(than: Self.missRefresh, on: eventLoop).flatMap { membership in
+            let others = membership.peers.filter { !asked.contains($0) && !membership.down.contains($0) }
+            return self.firstHolder(of: address, among: others, on: eventLoop)
         }
     }
 
     /// How stale the members may be when a lookup finds nothing.
     static let missRefresh = TimeAmount.milliseconds(100)
 
+    public func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
+        let homes = placement(of: address).remoteHomes
+        return firstHolder(of: address, inOrder: homes[...], degraded: false, on: eventLoop).flatMap { found in
+            switch found {
+            case .holder(let peer): eventLoop.makeSucceededFuture(peer)
+            case .none(let degraded): self.fallback(for: address, excluding: homes, degraded: degraded, on: eventLoop)
+            }
+        }
+    }
+
+    private enum Search {
+        case holder(Peer)
+        case none(degraded: Bool)
+    }
+
+    /// Asks `homes` one after the other; a home that fails makes the search
+    /// degraded (its blocks may be elsewhere).
+    private func firstHolder(of address: BlockAddress, inOrder homes: ArraySlice<Peer>, degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Search> {
+        guard let home = homes.first else { return eventLoop.makeSucceededFuture(.none(degraded: degraded)) }
+        return client.probe(address, peer: home, on: eventLoop).flatMap { probe in
+            switch probe {
+            case .holds: return eventLoop.makeSucceededFuture(.holder(home))
+            case .absent: return self.firstHolder(of: address, inOrder: homes.dropFirst(), degraded: degraded, on: eventLoop)
+            case .slow, .unreachable: return self.firstHolder(of: address, inOrder: homes.dropFirst(), degraded: true, on: eventLoop)
+            }
+        }
+    }
+
+    /// Asks `peers` in parallel: the first to answer yes wins; when every
+    /// one has answered no, or failed, or the probe timeout passed, nil.
     private func firstHolder(of address: BlockAddress, among peers: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
         guard !peers.isEmpty else { return eventLoop.makeSucceededFuture(nil) }
         let found = eventLoop.makePromise(of: Peer?.self)
         let unanswered = NIOLoopBoundBox(peers.count, eventLoop: eventLoop)
         for peer in peers {
-            client.probe(address, peer: peer, on: eventLoop).whenSuccess { [directory] probe in
+            client.probe(address, peer: peer, on: eventLoop).whenSuccess { probe in
                 unanswered.value -= 1
-                switch probe {
-                case .holds: found.succeed(peer)
-                case .unreachable: directory.unreachable(peer)
-                case .absent, .slow: break
-                }
-                if unanswered.value == 0 {
-                    found.succeed(nil)
-                }
+                if probe == .holds { found.succeed(peer) }
+                if unanswered.value == 0 { found.succeed(nil) }
             }
         }
         return found.futureResult
     }
 
-    /// The rendezvous winner among the members that are not draining (this
-    /// pod included unless it drains): nothing new goes to a leaving pod.
-    public func home(of address: BlockAddress) -> Peer? {
-        let membership = directory.membership
-        let local = membership.local ?? directory.identity
-        let candidates = (membership.members + (local.map { [$0] } ?? [])).filter { member in
-            !membership.draining.contains(member) && !(member == local && readiness.isDraining)
+    // MARK: - Members
+
+    public func isPeerRequest(_ head: HTTPRequestHead, from remoteIP: String?) -> Bool {
+        guard let proof = head.headers.first(name: peerAuthHeader),
+              credentials.accepts(proof, method: head.method, uri: head.uri)
+        else { return false }
+        if credentials.hasSecret { return true }
+        guard let remoteIP, directory.isMember(host: remoteIP) else {
+            // Perhaps a pod the source names since the last refresh (it
+            // announces itself as soon as it starts): look again soon.
+            _ = directory.refreshIfOlder(than: Self.missRefresh, on: client.eventLoopGroup.next())
+            return false
         }
-        guard let winner = Rendezvous.winner(among: Array(Set(candidates)), for: address), winner != local else { return nil }
-        return winner
+        return true
     }
 
     public func peerAnnounced(_ peer: Peer, state: PeerState) {
@@ -85,12 +144,14 @@ public final class ClusterNetwork: PeerNetwork {
     }
 
     /// Every `period`: re-resolve the members (on the blocking-I/O pool),
-    /// then announce this pod to each of them. `onRefresh` sees the result.
+    /// then announce this pod to each of them; a member that answers is up,
+    /// one that cannot be reached is down. `onRefresh` sees the result.
     public func keepMembershipFresh(every period: TimeAmount, on eventLoop: any EventLoop, onRefresh: @escaping @Sendable (PeerDirectory.Membership) -> Void) -> RepeatedTask {
         eventLoop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: period) { [self] _ in
             NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { self.directory.refresh() }.flatMap { membership in
-                onRefresh(membership)
-                return self.announce(self.readiness.isDraining ? .draining : .ready, to: membership.peers, on: eventLoop)
+                self.announce(self.readiness.isDraining ? .draining : .ready, to: membership.peers, on: eventLoop).map {
+                    onRefresh(self.directory.membership)
+                }
             }
         }
     }
@@ -108,12 +169,20 @@ public final class ClusterNetwork: PeerNetwork {
 
     private func announce(_ state: PeerState, to peers: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         guard let identity = directory.identity else { return eventLoop.makeSucceededVoidFuture() }
-        let key = apiKey()
-        let sent = peers.map { client.announce(identity, state: state, apiKey: key, to: $0) }
+        let sent = peers.map { peer in
+            client.announce(identity, state: state, to: peer).map { self.directory.reachable(peer) }
+        }
         return EventLoopFuture.whenAllComplete(sent, on: eventLoop).map { _ in }
     }
 
     public func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink) {
         client.send(request, to: peer, on: eventLoop, sink: sink)
+    }
+}
+
+extension Placement {
+    /// The top `replicas` of the rendezvous ranking of `candidates`.
+    static func homes(of address: BlockAddress, among candidates: [Peer], replicas: Int) -> [Peer] {
+        Array(Rendezvous.ranked(candidates, for: address).prefix(replicas))
     }
 }

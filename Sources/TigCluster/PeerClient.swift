@@ -1,24 +1,32 @@
 import AsyncHTTPClient
+import Glibc
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import TigAddress
 import TigHTTP
 import TigStore
 
 /// HTTP to the other pods: probes and forwarded requests, over pooled,
-/// reused connections (AsyncHTTPClient on the server's event loops).
+/// reused connections (AsyncHTTPClient on the server's event loops), each
+/// with the proof that it comes from a member.
 public final class PeerClient: Sendable {
     private let client: HTTPClient
     private let scheme: String
-    private let instanceID: String
+    private let credentials: PeerCredentials
     private let probeTimeout: TimeAmount
+    /// Told of a peer that could not be reached, so nothing waits on it.
+    private let unreachable: @Sendable (Peer) -> Void
 
     /// - Parameters:
     ///   - tls: peers speak HTTPS (they share this pod's configuration).
     ///   - verifyCertificates: check peer certificates; off by default inside
     ///     a cluster, where pods present the public name's certificate.
-    public init(group: any EventLoopGroup, tls: Bool, verifyCertificates: Bool, instanceID: String, probeTimeout: TimeAmount) {
+    public init(
+        group: any EventLoopGroup, tls: Bool, verifyCertificates: Bool, credentials: PeerCredentials, probeTimeout: TimeAmount,
+        unreachable: @escaping @Sendable (Peer) -> Void
+    ) {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: probeTimeout, read: .seconds(30)),
@@ -30,8 +38,9 @@ public final class PeerClient: Sendable {
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         self.client = HTTPClient(eventLoopGroup: group, configuration: configuration)
         self.scheme = tls ? "https" : "http"
-        self.instanceID = instanceID
+        self.credentials = credentials
         self.probeTimeout = probeTimeout
+        self.unreachable = unreachable
     }
 
     public var eventLoopGroup: any EventLoopGroup {
@@ -44,7 +53,7 @@ public final class PeerClient: Sendable {
 
     private func request(_ method: HTTPMethod, _ uri: String, on peer: Peer, refuseChannels: Bool = false, listTimes: Bool = false) throws -> HTTPClient.Request {
         var headers = HTTPHeaders()
-        headers.add(name: forwardedHeader, value: instanceID)
+        headers.add(name: peerAuthHeader, value: credentials.proof(method: method, uri: uri))
         if refuseChannels { headers.add(name: noChannelHeader, value: "1") }
         if listTimes { headers.add(name: listTimesHeader, value: "1") }
         return try HTTPClient.Request(url: "\(scheme)://\(peer)\(uri)", method: method, headers: headers)
@@ -66,22 +75,29 @@ public final class PeerClient: Sendable {
             let probe = try request(.HEAD, address.path, on: peer)
             return client.execute(request: probe, eventLoop: .delegateAndChannel(on: eventLoop), deadline: .now() + probeTimeout)
                 .map { $0.status == .ok ? Probe.holds : Probe.absent }
-                .recover { error in
-                    (error as? HTTPClientError) == .deadlineExceeded ? .slow : .unreachable
+                .recover { [unreachable] error in
+                    guard Self.isUnreachable(error) else { return .slow }
+                    unreachable(peer)
+                    return .unreachable
                 }
         } catch {
             return eventLoop.makeSucceededFuture(.unreachable)
         }
     }
 
-    /// Tells `peer` that this pod, at `identity`, is ready, draining or gone.
-    public func announce(_ identity: Peer, state: PeerState, apiKey: String?, to peer: Peer) -> EventLoopFuture<Void> {
+    /// Tells `peer` that this pod, at `identity`, is ready, draining or gone;
+    /// fails when it cannot be reached (it is then down).
+    public func announce(_ identity: Peer, state: PeerState, to peer: Peer) -> EventLoopFuture<Void> {
         do {
-            let uri = "/healthz" + (apiKey.map { "?apikey=" + QueryParameters.percentEncoded($0) } ?? "")
-            var announcement = try request(.HEAD, uri, on: peer)
+            var announcement = try request(.HEAD, "/healthz", on: peer)
             announcement.headers.add(name: peerHeader, value: identity.description)
             announcement.headers.add(name: peerStateHeader, value: state.rawValue)
-            return client.execute(request: announcement, deadline: .now() + probeTimeout).map { _ in }
+            return client.execute(request: announcement, deadline: .now() + probeTimeout)
+                .map { _ in }
+                .flatMapErrorThrowing { [unreachable] error in
+                    if Self.isUnreachable(error) { unreachable(peer) }
+                    throw error
+                }
         } catch {
             return client.eventLoopGroup.next().makeFailedFuture(error)
         }
@@ -90,7 +106,9 @@ public final class PeerClient: Sendable {
     /// Sends `request` to `peer` and streams the answer into `sink` on
     /// `eventLoop`, with backpressure both ways.
     public func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink) {
-        let delegate = SinkDelegate(sink: NIOLoopBound(sink, eventLoop: eventLoop))
+        let delegate = SinkDelegate(sink: NIOLoopBound(sink, eventLoop: eventLoop)) { [unreachable] error in
+            if Self.isUnreachable(error) { unreachable(peer) }
+        }
         do {
             var outgoing = try self.request(
                 request.method, request.uri, on: peer, refuseChannels: request.refuseChannels, listTimes: request.listTimes)
@@ -112,8 +130,32 @@ public final class PeerClient: Sendable {
         let eventLoop = client.eventLoopGroup.next()
         var outgoing = try request(method, uri, on: peer, refuseChannels: refuseChannels)
         outgoing.body = Self.stream(try body.duplicate(), from: offset, on: eventLoop)
-        let response = try await client.execute(request: outgoing, eventLoop: .delegateAndChannel(on: eventLoop)).get()
-        return (response.status, response.body.map { String(buffer: $0) } ?? "")
+        do {
+            let response = try await client.execute(request: outgoing, eventLoop: .delegateAndChannel(on: eventLoop)).get()
+            return (response.status, response.body.map { String(buffer: $0) } ?? "")
+        } catch {
+            if Self.isUnreachable(error) { unreachable(peer) }
+            throw error
+        }
+    }
+
+    /// Whether an error means the peer cannot be reached at all (nothing
+    /// listens, the connection was reset, or connecting timed out), rather
+    /// than that it is slow or answered badly.
+    static func isUnreachable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as HTTPClientError:
+            return error == .connectTimeout
+        case is NIOConnectionError:
+            return true
+        case let error as IOError:
+            return [ECONNREFUSED, ECONNRESET, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT].contains(error.errnoCode)
+        case let error as ChannelError:
+            if case .connectTimeout = error { return true }
+            return false
+        default:
+            return false
+        }
     }
 
     /// A stored body, from `start` to its end, sent in slices, each read when
@@ -157,9 +199,11 @@ final class SinkDelegate: HTTPClientResponseDelegate {
     typealias Response = Void
 
     private let sink: NIOLoopBound<any PeerAnswerSink>
+    private let failed: @Sendable (any Error) -> Void
 
-    init(sink: NIOLoopBound<any PeerAnswerSink>) {
+    init(sink: NIOLoopBound<any PeerAnswerSink>, failed: @escaping @Sendable (any Error) -> Void) {
         self.sink = sink
+        self.failed = failed
     }
 
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
@@ -175,6 +219,7 @@ final class SinkDelegate: HTTPClientResponseDelegate {
     }
 
     func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
+        failed(error)
         sink.value.peerAnswerFailed(error)
     }
 }

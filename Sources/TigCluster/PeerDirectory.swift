@@ -36,24 +36,48 @@ public final class PeerDirectory: Sendable {
         /// Members that announced they are draining: they still answer for
         /// what they hold, but nothing new is placed on them.
         public var draining: Set<Peer>
+        /// Members that could not be reached lately (refused, reset, timed
+        /// out); re-probed by the next announcement.
+        public var down: Set<Peer> = []
 
         public var peers: [Peer] {
             members.filter { $0 != local }
         }
+
+        /// Where new blocks may go: members neither draining nor down.
+        public var live: [Peer] {
+            members.filter { !draining.contains($0) && !down.contains($0) }
+        }
+    }
+
+    /// The members before the last change, and until when they count (as
+    /// where a block may still wait for its handover).
+    public struct Previous: Sendable {
+        public let members: [Peer]
+        public let until: NIODeadline
     }
 
     private struct State {
         var resolved: [Peer] = []
         var local: Peer?
         var announced: [Peer: (expires: NIODeadline, state: PeerState)] = [:]
+        var down: Set<Peer> = []
         var membership = Membership(members: [], local: nil, draining: [])
+        var previous: Previous?
+        var changedAt = NIODeadline.now()
 
         /// Recomputes the merged view; true when it changed.
-        mutating func merge() -> Bool {
+        mutating func merge(remembering memory: TimeAmount) -> Bool {
             let members = Set(resolved).union(announced.keys).sorted { $0.description < $1.description }
             let draining = Set(announced.filter { $0.value.state == .draining }.keys)
-            let merged = Membership(members: members, local: local, draining: draining)
+            down.formIntersection(members)
+            let merged = Membership(members: members, local: local, draining: draining, down: down)
             defer { membership = merged }
+            if merged.members != membership.members || merged.draining != membership.draining {
+                let now = NIODeadline.now()
+                previous = Previous(members: membership.members, until: now + memory)
+                changedAt = now
+            }
             return merged != membership
         }
     }
@@ -64,6 +88,12 @@ public final class PeerDirectory: Sendable {
     private let podIP: String?
     /// How long an announcement counts without being renewed.
     private let announcementLifetime: TimeAmount
+    /// Whether an announcement can add a member the source does not name:
+    /// only when announcements are proven by the cluster secret.
+    private let trustsAnnouncements: Bool
+    /// How long the members before a change count as where blocks may
+    /// still wait for their handover (the rebalancers' time to move them).
+    private let previousMemory: TimeAmount
     private let state = NIOLockedValueBox(State())
     /// When the source was last resolved, and a resolution under way that
     /// callers of `refreshIfOlder` share.
@@ -76,15 +106,17 @@ public final class PeerDirectory: Sendable {
     private let resolver: Resolver
 
     public init(
-        source: Source, ownPort: Int, podIP: String?, announcementLifetime: TimeAmount, logger: Logger,
-        resolver: @escaping Resolver = PeerDirectory.resolve
+        source: Source, ownPort: Int, podIP: String?, announcementLifetime: TimeAmount, trustsAnnouncements: Bool = true,
+        logger: Logger, resolver: @escaping Resolver = PeerDirectory.resolve
     ) {
+        self.trustsAnnouncements = trustsAnnouncements
         self.source = source
         self.resolver = resolver
         self.ownPort = ownPort
         self.podIP = podIP
         self.ownAddresses = LocalAddresses.current().union(podIP.map { [$0] } ?? [])
         self.announcementLifetime = announcementLifetime
+        self.previousMemory = announcementLifetime * 8
         self.logger = logger
     }
 
@@ -157,9 +189,12 @@ public final class PeerDirectory: Sendable {
     }
 
     /// A peer said it is there (ready or draining), or that it left.
+    /// Without trusted announcements, only a member can say so of itself.
     public func announce(_ peer: Peer, state peerState: PeerState) {
         let expires = NIODeadline.now() + announcementLifetime
+        let trusted = trustsAnnouncements
         update { state in
+            guard trusted || state.membership.members.contains(peer) else { return }
             if peerState == .gone {
                 state.announced.removeValue(forKey: peer)
                 state.resolved.removeAll { $0 == peer }
@@ -169,18 +204,39 @@ public final class PeerDirectory: Sendable {
         }
     }
 
-    /// A peer could not be reached: forget its announcement (DNS may still
-    /// name it until the next refresh).
+    /// A peer could not be reached (refused, reset, timed out): it is down,
+    /// so nothing waits on it, until an announcement reaches it again.
     public func unreachable(_ peer: Peer) {
-        guard state.withLockedValue({ $0.announced[peer] != nil }) else { return }
-        update { $0.announced.removeValue(forKey: peer) }
+        guard state.withLockedValue({ $0.membership.members.contains(peer) && !$0.down.contains(peer) }) else { return }
+        update { _ = $0.down.insert(peer) }
+    }
+
+    /// A peer answered: it is up again.
+    public func reachable(_ peer: Peer) {
+        guard state.withLockedValue({ $0.down.contains(peer) }) else { return }
+        update { _ = $0.down.remove(peer) }
+    }
+
+    /// Whether a member is at `host` (the source address of a request).
+    public func isMember(host: String) -> Bool {
+        state.withLockedValue { $0.membership.members.contains { $0.host == host } }
+    }
+
+    /// The members before the last change, while they still count.
+    public var previous: Previous? {
+        state.withLockedValue { state in state.previous.flatMap { $0.until > .now() ? $0 : nil } }
+    }
+
+    /// Whether the members changed within `window`.
+    public func changed(within window: TimeAmount) -> Bool {
+        NIODeadline.now() - state.withLockedValue { $0.changedAt } < window
     }
 
     @discardableResult
     private func update(_ change: (inout State) -> Void) -> Membership {
         let (membership, changed) = state.withLockedValue { state in
             change(&state)
-            let changed = state.merge()
+            let changed = state.merge(remembering: previousMemory)
             return (state.membership, changed)
         }
         if changed {
@@ -188,6 +244,7 @@ public final class PeerDirectory: Sendable {
                 "peers": "\(membership.peers.map(\.description).joined(separator: ","))",
                 "draining": "\(membership.draining.map(\.description).sorted().joined(separator: ","))",
                 "self": "\(membership.local?.description ?? "not listed")",
+                "down": "\(membership.down.map(\.description).sorted().joined(separator: ","))",
             ])
         }
         return membership

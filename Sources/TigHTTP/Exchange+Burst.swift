@@ -56,14 +56,51 @@ extension Exchange {
         }
         guard !lookups.isEmpty else { return stream(parts.compactMap { $0 }) }
         guard let network = server.network else { return writer.fail(.notFound) }
-        let located = lookups.map { network.locate($0.address, on: eventLoop) }
-        EventLoopFuture.whenAllComplete(located, on: eventLoop).assumeIsolated().whenSuccess { [self] results in
-            for (lookup, result) in zip(lookups, results) {
-                guard case .success(let peer?) = result else { return writer.fail(.notFound) }
-                parts[lookup.index] = .remote(peer, lookup.address, refuseChannels: lookup.refuseChannels)
+        locateAll(lookups.map(\.address), through: network).assumeIsolated().whenSuccess { [self] holders in
+            for (lookup, holder) in zip(lookups, holders) {
+                guard let holder else { return writer.fail(.notFound) }
+                parts[lookup.index] = .remote(holder, lookup.address, refuseChannels: lookup.refuseChannels)
             }
             stream(parts.compactMap { $0 })
         }
+    }
+
+    /// Lookups in flight at once for one burst: each asks one home, so a
+    /// long burst takes time linear in its lines, and neither floods the
+    /// peers nor starves the other requests on this event loop.
+    static let burstLookupConcurrency = 32
+
+    /// The holder of each address, nil where none was found; stops at the
+    /// first miss, since one missing line fails the burst.
+    private func locateAll(_ addresses: [BlockAddress], through network: any PeerNetwork) -> EventLoopFuture<[Peer?]> {
+        let done = eventLoop.makePromise(of: [Peer?].self)
+        let state = NIOLoopBoundBox((holders: [Peer?](repeating: nil, count: addresses.count), next: 0, running: 0, missed: false, finished: false), eventLoop: eventLoop)
+        let eventLoop = self.eventLoop
+        func startNext() {
+            guard !state.value.missed, state.value.next < addresses.count else {
+                if state.value.running == 0 && !state.value.finished {
+                    state.value.finished = true
+                    done.succeed(state.value.holders)
+                }
+                return
+            }
+            let index = state.value.next
+            state.value.next += 1
+            state.value.running += 1
+            network.locate(addresses[index], on: eventLoop).assumeIsolated().whenComplete { result in
+                state.value.running -= 1
+                if case .success(let holder?) = result {
+                    state.value.holders[index] = holder
+                } else {
+                    state.value.missed = true
+                }
+                startNext()
+            }
+        }
+        for _ in 0..<min(Self.burstLookupConcurrency, addresses.count) {
+            startNext()
+        }
+        return done.futureResult
     }
 
     /// Parses a burst list: block paths only, one per line (CRLF allowed,

@@ -12,7 +12,7 @@ extension Exchange {
     func read(_ address: BlockAddress) throws {
         if query.take {
             switch try store.take(address, touch: query.touch) {
-            case .absent: askPeers(for: address) { self.writer.fail(.notFound) }
+            case .absent: runAtSlot(address, body: nil) { self.writer.fail(.notFound) }
             case .taken(let block): writer.send(block, contentType: contentType)
             // A channel grants no right to delete what it points at.
             case .channel: writer.fail(.forbidden)
@@ -21,7 +21,7 @@ extension Exchange {
         }
         switch try store.open(address, touch: query.touch) {
         case .absent:
-            askPeers(for: address) { self.writer.fail(.notFound) }
+            readFromCluster(address) { self.writer.fail(.notFound) }
         case .block(let block):
             try deliver(block)
         case .channel(.writeOnly):
@@ -69,7 +69,7 @@ extension Exchange {
     func describe(_ address: BlockAddress) throws {
         switch try store.presence(of: address) {
         case .absent:
-            askPeers(for: address) { self.writer.fail(.notFound) }
+            readFromCluster(address) { self.writer.fail(.notFound) }
         case .block(let kind, let size):
             writer.answerHead(contentLength: size, kind: kind == .content ? BlockKindName.content : BlockKindName.slot)
         case .channel:

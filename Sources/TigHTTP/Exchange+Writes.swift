@@ -15,8 +15,8 @@ extension Exchange {
     func write(_ address: BlockAddress, body: IncomingBlock) throws {
         switch try store.presence(of: address) {
         case .absent:
-            askPeers(for: address, body: body) { [self] in
-                createWhereItBelongs(address, body: body)
+            runAtSlot(address, body: body) { [self] in
+                createHere(address, body: body)
             }
         case .block:
             try writeHere(address, body: body, answering: address)
@@ -28,18 +28,15 @@ extension Exchange {
         }
     }
 
-    /// A new key slot is created on its home pod, so that concurrent creators
-    /// on different pods meet in one place (exactly one `setifnot` wins).
-    private func createWhereItBelongs(_ address: BlockAddress, body: IncomingBlock) {
+    /// A new key slot is created on its primary home (this pod, or the pod
+    /// that forwarded the write found it so), so that concurrent creators on
+    /// different pods meet in one place (exactly one `setifnot` wins).
+    private func createHere(_ address: BlockAddress, body: IncomingBlock) {
         // A leaving pod creates nothing: a forwarded write finds a slot gone
-        // when this pod handed it over after the probe. 404 (nothing done)
-        // sends the forwarding pod to look again.
+        // when this pod handed it over after the lookup. 404 (nothing done)
+        // sends the forwarding pod to the primary.
         if request.isForwarded && server.readiness.isDraining {
             return writer.fail(.notFound)
-        }
-        if let home = peers?.home(of: address) {
-            relay(to: home, body: body)
-            return
         }
         do {
             try writeHere(address, body: body, answering: address)
@@ -73,7 +70,7 @@ extension Exchange {
             if case .success(let peer?) = result {
                 holder = peer
             } else {
-                holder = network.home(of: target)
+                holder = network.placement(of: target).remotePrimary
             }
             guard let holder else {
                 do {
@@ -111,23 +108,35 @@ extension Exchange {
         query.apiKey.map { separator + "apikey=" + QueryParameters.percentEncoded($0) } ?? ""
     }
 
-    /// `PUT /`: stores a content block. A content address is authoritative
-    /// cluster-wide: new key slots are created on an address's home pod, so
-    /// a slot squatting at this address would be there; if the home holds
-    /// anything but this content, the content replaces it there too before
-    /// the write is acknowledged.
+    /// `PUT /`: stores a content block at its homes, and here only when
+    /// this pod is one of them. It is acknowledged once every home answered
+    /// and at least one stored it; when no home could (all unreachable),
+    /// this pod keeps it, and the rebalancer hands it over when a home is
+    /// back. A content address is authoritative: storing it replaces a key
+    /// slot squatting there.
     func storeContent(_ body: IncomingBlock) throws {
-        let address = try store.storeContent(body)
-        guard let network = peers, let home = network.home(of: address) else { return answerPath(address) }
-        ask(home, PeerRequest(method: .HEAD, uri: address.path), through: network).assumeIsolated().whenComplete { [self] result in
-            guard case .success(let probe) = result, probe.head.status == .ok,
-                  probe.head.headers.first(name: kindHeader) != BlockKindName.content else {
-                return answerPath(address)
+        guard let network = peers else { return answerPath(try store.storeContent(body)) }
+        let address = body.address
+        let placement = network.placement(of: address)
+        if placement.isHome { try store.storeContent(body) }
+        let others = placement.remoteHomes
+        guard !others.isEmpty else { return answerPath(address) }
+        let copies = others.map { home in
+            ask(home, PeerRequest(method: .PUT, uri: "/" + apiKeyParameter(separator: "?"), body: body), through: network)
+        }
+        EventLoopFuture.whenAllComplete(copies, on: eventLoop).assumeIsolated().whenSuccess { [self] results in
+            let stored = results.contains { result in
+                guard case .success(let answer) = result else { return false }
+                return answer.head.status == .ok && answer.text == address.path
             }
-            let replacement = PeerRequest(method: .PUT, uri: "/" + apiKeyParameter(separator: "?"), body: body)
-            ask(home, replacement, through: network).assumeIsolated().whenComplete { [self] _ in
-                answerPath(address)
+            if !stored && !placement.isHome {
+                do {
+                    try store.storeContent(body)
+                } catch {
+                    return writer.fail(error)
+                }
             }
+            answerPath(address)
         }
     }
 
@@ -140,7 +149,7 @@ extension Exchange {
         case .refused:
             writer.fail(.conflict)
         case .absent:
-            askPeers(for: address) { self.writer.fail(.notFound) }
+            runAtSlot(address, body: nil) { self.writer.fail(.notFound) }
         }
     }
 }

@@ -12,7 +12,7 @@ final class Exchange {
     let writer: ResponseWriter
     let server: ServerContext
     /// Set when the request was answered a second time because its block
-    /// arrived here during the peer lookup (see `askPeers`).
+    /// arrived here during the peer lookup (see `answerAgainIfArrived`).
     private var answeredAgain = false
 
     init(request: TigRequest, writer: ResponseWriter, server: ServerContext) {
@@ -64,10 +64,9 @@ final class Exchange {
         }
     }
 
-    /// A peer announcing itself on `/healthz` joins (or leaves) this pod's
-    /// membership. Only a pod can announce itself: the announced host must be
-    /// the connection's address, and with an API key configured the
-    /// announcement must carry it.
+    /// A member announcing itself on `/healthz` (or that it drains, or
+    /// left). Only a member's request counts (see `isPeerRequest`), and it
+    /// can only speak for itself: the announced host is the connection's.
     private func acceptAnnouncement() {
         guard let network = server.network,
               let announced = request.head.headers.first(name: peerHeader),
@@ -76,7 +75,7 @@ final class Exchange {
         else { return }
         var host = announced[..<colon]
         if host.first == "[" && host.last == "]" { host = host.dropFirst().dropLast() }
-        guard String(host) == request.remoteIP, server.authority.mayWrite(presenting: query.apiKey) else {
+        guard request.isForwarded, String(host) == request.remoteIP else {
             server.logger.warning("peer-announcement-refused", metadata: ["peer": "\(announced)", "from": "\(request.remoteIP ?? "?")"])
             return
         }
@@ -129,30 +128,62 @@ final class Exchange {
 
     // MARK: - Peers
 
-    /// Looks for `address` on the peers; relays the request to the first that
-    /// holds it, or runs `otherwise` when none does.
-    ///
-    /// A block can move between the probe and the relayed request (a
-    /// draining pod hands it over, or exits), and it can move here. A lookup
-    /// that finds nothing, or a peer that answers 404 (it no longer holds
-    /// the block, and did nothing), first answers again from this pod's
-    /// store if the block has arrived meanwhile, and otherwise asks the
-    /// peers once more. A peer that fails before answering is asked around
-    /// again only for reads, which change nothing if it did act.
-    func askPeers(for address: BlockAddress, body: IncomingBlock? = nil, retried: Bool = false, otherwise: @escaping () -> Void) {
-        guard let peers else { return otherwise() }
-        peers.locate(address, on: eventLoop).assumeIsolated().whenComplete { [self] result in
-            guard case .success(let peer?) = result else {
-                server.metrics.recordForward(.miss)
-                return answerAgainIfArrived(address, body: body) ? () : otherwise()
+    /// A read this pod cannot answer from its store: the homes are asked in
+    /// rank order, each with the real request (one hop), then the fallback
+    /// (see `PeerNetwork.fallback`); `otherwise` answers when none holds it.
+    func readFromCluster(_ address: BlockAddress, otherwise: @escaping () -> Void) {
+        guard let network = peers else { return otherwise() }
+        let homes = network.placement(of: address).remoteHomes
+        read(address, fromHomes: homes[...], asked: homes, degraded: false, through: network, otherwise: otherwise)
+    }
+
+    private func read(
+        _ address: BlockAddress, fromHomes remaining: ArraySlice<Peer>, asked: [Peer], degraded: Bool,
+        through network: any PeerNetwork, otherwise: @escaping () -> Void
+    ) {
+        guard let home = remaining.first else {
+            return network.fallback(for: address, excluding: asked, degraded: degraded, on: eventLoop).assumeIsolated().whenComplete { [self] result in
+                guard case .success(let holder?) = result else { return missed(address, body: nil, otherwise: otherwise) }
+                relay(to: holder, body: nil, askAgain: RelaySink.AskAgain(afterFailure: true) { [self] _ in
+                    missed(address, body: nil, otherwise: otherwise)
+                })
             }
-            let askAgain: RelaySink.AskAgain? = retried ? nil : RelaySink.AskAgain(afterFailure: isRepeatableRead) { [self] in
-                if !answerAgainIfArrived(address, body: body) {
-                    askPeers(for: address, body: body, retried: true, otherwise: otherwise)
-                }
-            }
-            relay(to: peer, body: body, askAgain: askAgain)
         }
+        // A read changes nothing, so a home that fails is simply passed over.
+        relay(to: home, body: nil, askAgain: RelaySink.AskAgain(afterFailure: true) { [self] failed in
+            read(address, fromHomes: remaining.dropFirst(), asked: asked, degraded: degraded || failed, through: network, otherwise: otherwise)
+        })
+    }
+
+    /// A key-slot operation (`take`, `DELETE`, a write) on an address this
+    /// pod does not hold. It runs where the slot is, so that exactly one pod
+    /// decides: at a previous home that has not handed it over yet, or any
+    /// member right after a membership change (the fallback), else at the
+    /// primary home, which is `atPrimary` when this pod is the primary.
+    ///
+    /// A holder that answers 404 did nothing (the slot left it meanwhile):
+    /// the primary is asked then. A holder that fails is not asked around,
+    /// since it may have acted.
+    func runAtSlot(_ address: BlockAddress, body: IncomingBlock?, atPrimary: @escaping () -> Void) {
+        guard let network = peers else { return atPrimary() }
+        let placement = network.placement(of: address)
+        let toPrimary = { [self] in
+            guard !answerAgainIfArrived(address, body: body) else { return }
+            guard let primary = placement.remotePrimary else { return atPrimary() }
+            relay(to: primary, body: body)
+        }
+        network.fallback(for: address, excluding: Array(placement.homes.prefix(1)), degraded: false, on: eventLoop)
+            .assumeIsolated().whenComplete { [self] result in
+                guard case .success(let holder?) = result, holder != placement.local else { return toPrimary() }
+                relay(to: holder, body: body, askAgain: RelaySink.AskAgain(afterFailure: false) { _ in toPrimary() })
+            }
+    }
+
+    /// No member holds `address`: answered from this pod if it arrived here
+    /// meanwhile (handed over during the lookup), else by `otherwise`.
+    private func missed(_ address: BlockAddress, body: IncomingBlock?, otherwise: () -> Void) {
+        server.metrics.recordForward(.miss)
+        if !answerAgainIfArrived(address, body: body) { otherwise() }
     }
 
     /// Answers the request again, from the start, when `address` has come to
@@ -162,11 +193,6 @@ final class Exchange {
         answeredAgain = true
         respond(body: body)
         return true
-    }
-
-    /// Reads that change nothing can be sent again to another peer.
-    private var isRepeatableRead: Bool {
-        (request.method == .GET && !query.take) || request.method == .HEAD
     }
 
     /// Sends this request unchanged to `peer` and streams its answer back,
@@ -183,10 +209,11 @@ final class Exchange {
 final class RelaySink: PeerAnswerSink {
     /// What replaces the peer's answer when it says the block is not there
     /// (404), or, with `afterFailure`, when it fails before answering: the
-    /// request is looked up again instead.
+    /// request is looked up again instead. `action` learns which (true:
+    /// the peer failed).
     struct AskAgain {
         let afterFailure: Bool
-        let action: () -> Void
+        let action: (_ failed: Bool) -> Void
     }
 
     private let writer: ResponseWriter
@@ -196,8 +223,13 @@ final class RelaySink: PeerAnswerSink {
     /// The answer was handed to `askAgain`: ignore the rest of it.
     private var abandoned = false
 
-    /// Hop-by-hop and per-connection headers the writer sets itself.
-    static let connectionHeaders: Set<String> = ["connection", "keep-alive", "transfer-encoding", "x-content-type-options"]
+    /// The only headers of a peer's answer that reach the client: what tig
+    /// itself answers with. Anything else (a `Set-Cookie`, hop-by-hop
+    /// headers the writer sets itself) is dropped.
+    static let relayedHeaders: Set<String> = [
+        "content-type", "content-length", "cache-control", "etag", "last-modified", "expires", "age", "vary",
+        "accept-ranges", "content-range", "allow", "www-authenticate", "retry-after", kindHeader.lowercased(),
+    ]
 
     init(writer: ResponseWriter, metrics: ServerMetrics, contentType: String? = nil, askAgain: AskAgain? = nil) {
         self.writer = writer
@@ -211,7 +243,7 @@ final class RelaySink: PeerAnswerSink {
         guard let askAgain, !afterFailure || askAgain.afterFailure else { return false }
         self.askAgain = nil
         abandoned = true
-        askAgain.action()
+        askAgain.action(afterFailure)
         return true
     }
 
@@ -220,7 +252,7 @@ final class RelaySink: PeerAnswerSink {
             return writer.eventLoop.makeSucceededVoidFuture()
         }
         var headers = HTTPHeaders()
-        for (name, value) in head.headers where !Self.connectionHeaders.contains(name.lowercased()) {
+        for (name, value) in head.headers where Self.relayedHeaders.contains(name.lowercased()) {
             headers.add(name: name, value: value)
         }
         if let contentType, head.status == .ok {

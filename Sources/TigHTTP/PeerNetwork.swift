@@ -18,9 +18,11 @@ public struct Peer: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Header that marks a request sent by a peer: it is answered locally only,
-/// so forwarding can never loop.
-public let forwardedHeader = "X-Tig-Forwarded"
+/// Header that marks a request sent by a peer, with its proof (see
+/// `PeerCredentials`): it is answered locally only, so forwarding can never
+/// loop. Without a valid proof the request is a client's, and every
+/// internal header on it is ignored.
+public let peerAuthHeader = "X-Tig-Peer-Auth"
 
 /// Header on a peer request for a channel's target: a channel found there is
 /// refused rather than followed, so resolution stops after one hop.
@@ -85,23 +87,65 @@ public protocol PeerAnswerSink: AnyObject {
     func peerAnswerFailed(_ error: any Error)
 }
 
-/// What the HTTP front asks of the cluster when an address is not stored
-/// here. The cluster module implements it; a pod without peers has none.
+/// Where an address lives: its homes, the top `--replicas` of the
+/// rendezvous ranking of the live members (this pod among them or not).
+public struct Placement: Sendable {
+    /// Best first; the first is the primary home, where atomic key-slot
+    /// operations run.
+    public let homes: [Peer]
+    /// This pod, as the peers know it (nil when it is not known).
+    public let local: Peer?
+
+    public init(homes: [Peer], local: Peer?) {
+        self.homes = homes
+        self.local = local
+    }
+
+    /// This pod is one of the homes (or there is no other pod).
+    public var isHome: Bool {
+        homes.isEmpty || homes.contains { $0 == local }
+    }
+
+    /// The primary home when it is another pod; nil when it is this one.
+    public var remotePrimary: Peer? {
+        guard let primary = homes.first, primary != local else { return nil }
+        return primary
+    }
+
+    /// The homes other than this pod, best first.
+    public var remoteHomes: [Peer] {
+        homes.filter { $0 != local }
+    }
+}
+
+/// What the HTTP front asks of the cluster, once per address. The cluster
+/// module implements it; a pod without peers has none.
 public protocol PeerNetwork: Sendable {
-    /// The other pods, as last resolved or announced.
+    /// The other pods, as last resolved.
     var peers: [Peer] { get }
 
-    /// A peer announced itself (see `peerHeader`).
+    /// Whether a request comes from a member: its proof is valid and, without
+    /// a cluster secret, its source address is one the members resolve to.
+    func isPeerRequest(_ head: HTTPRequestHead, from remoteIP: String?) -> Bool
+
+    /// A member announced itself (see `peerHeader`).
     func peerAnnounced(_ peer: Peer, state: PeerState)
 
-    /// Asks every peer whether it holds `address`; succeeds with the first
-    /// that does, or nil when none does within the peer timeout.
+    /// Where `address` belongs now.
+    func placement(of address: BlockAddress) -> Placement
+
+    /// Where else to look when the homes do not hold `address` (one peer
+    /// found by asking, or nil): in a steady cluster only the primary home
+    /// before the last membership change, which may not have handed it over
+    /// yet; right after a change, or when a home failed (`degraded`), every
+    /// member except `asked`.
+    func fallback(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?>
+
+    /// The homes, asked in rank order (`HEAD`), then the fallback: the first
+    /// member that holds `address`, or nil.
     func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?>
 
-    /// The pod where a new key slot at `address` belongs; nil means this one.
-    func home(of address: BlockAddress) -> Peer?
-
-    /// Sends `request` to `peer` (marked as forwarded) and streams the answer
+    /// Sends `request` to `peer` (with the peer proof) and streams the answer
     /// into `sink`, calling it on `eventLoop`.
     func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink)
 }

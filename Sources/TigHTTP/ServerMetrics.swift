@@ -21,6 +21,7 @@ public final class ServerMetrics: Sendable {
     public let peers: Gauge
     private let forwarded: [ForwardResult: Counter]
     public let drained: Counter
+    public let rebalanced: Counter
     private let statistics: StoreStatistics
 
     struct RequestKey: Hashable {
@@ -80,6 +81,7 @@ public final class ServerMetrics: Sendable {
         }
         self.forwarded = forwarded
         self.drained = registry.makeCounter(descriptor: Self.name("drained_blocks", "total", "Blocks handed to peers while draining"))
+        self.rebalanced = registry.makeCounter(descriptor: Self.name("rebalanced_blocks", "total", "Blocks handed to their new homes after the members changed"))
     }
 
     /// `tig_<metric>_<unit>`, with its help line.

@@ -33,11 +33,14 @@ extension TigRequestHandler {
         } catch {
             throw HTTPFailure(.notFound)
         }
+        // Internal headers count only on a member's request: a client that
+        // sends them is answered as any client.
+        let fromPeer = server.network?.isPeerRequest(head, from: remoteIP) ?? false
         let request = TigRequest(
             head: head, target: target,
-            isForwarded: head.headers.contains(name: forwardedHeader),
-            refusesChannels: head.headers.contains(name: noChannelHeader),
-            listsTimes: head.headers.contains(name: listTimesHeader),
+            isForwarded: fromPeer,
+            refusesChannels: fromPeer && head.headers.contains(name: noChannelHeader),
+            listsTimes: fromPeer && head.headers.contains(name: listTimesHeader),
             remoteIP: remoteIP)
         switch (request.route, request.method) {
         case (.healthz, .GET), (.healthz, .HEAD), (.readyz, .GET), (.readyz, .HEAD), (.metrics, .GET), (.metrics, .HEAD):

@@ -97,6 +97,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Verify peers' TLS certificates (off by default inside a cluster).")
     var peerTlsVerify = false
 
+    @Option(help: "File holding the cluster secret (at least 16 bytes) that peer requests prove they know. Without it, only the addresses the cluster's DNS name or static list resolve to are peers. Env: TIG_CLUSTER_SECRET_FILE.")
+    var clusterSecretFile: String?
+
+    @Option(help: "How many pods hold each content block (its homes). Env: TIG_REPLICAS.")
+    var replicas: Int?
+
     @Option(help: "Upper bound of the drain (pushing every block to the peers) after SIGTERM.")
     var drainTimeout = DurationArgument(.seconds(25))
 
@@ -105,6 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let eventLoops, eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
+        if let replicas, replicas < 1 { throw ValidationError("--replicas must be at least 1") }
         guard try effectiveMaxBlockSize.bytes > 0 else { throw ValidationError("--max-block-size must be positive") }
         for (name, value) in [
             ("--retention", try effectiveRetention), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
@@ -148,6 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops ?? System.coreCount)
         let cluster = try clusterSource(environment: environment, port: port).map { source in
             Cluster(source: source, port: port, podIP: environment["POD_IP"], tls: tls != nil, options: self,
+                    credentials: try clusterCredentials(environment: environment), replicas: try effectiveReplicas(environment),
                     store: store, readiness: readiness, authority: authority, metrics: metrics, group: group, logger: logger)
         }
         let context = ServerContext(
@@ -170,6 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
             "retention": "\(DurationText.format(retention.duration))",
             "tls": "\(tls != nil)",
             "cluster": "\(cluster.map { "\($0.source)" } ?? "none")",
+            "peers-authenticated": "\(cluster.map { $0.authenticated ? "secret" : "by address" } ?? "none")",
         ])
 
         let signal = await signals.next()
@@ -179,7 +188,7 @@ struct ServeCommand: AsyncParsableCommand {
         // While still serving (peers may ask for what this pod holds), hand
         // every block to the peers.
         await cluster?.network.announceDraining()
-        await cluster?.drainer.drain(until: deadline)
+        await cluster?.rebalancer.drain(until: deadline)
         let remainingDelay = shutdownDelay.duration - drainTimeout.duration + (deadline - ContinuousClock.now)
         if remainingDelay > .zero {
             await withTaskGroup(of: Void.self) { group in
@@ -197,7 +206,7 @@ struct ServeCommand: AsyncParsableCommand {
             group.cancelAll()
         }
         // Blocks written while the first pass ran, or by the last requests.
-        await cluster?.drainer.drain(until: deadline)
+        await cluster?.rebalancer.drain(until: deadline)
         await cluster?.stop()
         logger.info("stopped")
     }
@@ -247,39 +256,3 @@ extension DurationArgument {
     }
 }
 
-/// The cluster side of a pod: membership kept fresh, the peer client, the
-/// network the HTTP front forwards through, and the drain.
-struct Cluster {
-    let source: PeerDirectory.Source
-    let network: ClusterNetwork
-    let drainer: Drainer
-    private let client: PeerClient
-    private let refresher: RepeatedTask
-
-    init(
-        source: PeerDirectory.Source, port: Int, podIP: String?, tls: Bool, options: ServeCommand,
-        store: BlockStore, readiness: Readiness, authority: APIKeyAuthority, metrics: ServerMetrics,
-        group: MultiThreadedEventLoopGroup, logger: Logger
-    ) {
-        self.source = source
-        let directory = PeerDirectory(
-            source: source, ownPort: port, podIP: podIP,
-            announcementLifetime: options.peerRefresh.timeAmount * 3, logger: logger)
-        let client = PeerClient(
-            group: group, tls: tls, verifyCertificates: options.peerTlsVerify,
-            instanceID: UUID().uuidString, probeTimeout: options.peerTimeout.timeAmount)
-        let apiKey: @Sendable () -> String? = { authority.keyForPeers }
-        self.client = client
-        self.network = ClusterNetwork(directory: directory, client: client, readiness: readiness, apiKey: apiKey)
-        self.drainer = Drainer(store: store, directory: directory, client: client, apiKey: apiKey, metrics: metrics, logger: logger)
-        self.refresher = network.keepMembershipFresh(every: options.peerRefresh.timeAmount, on: group.next()) { membership in
-            metrics.peers.set(Double(membership.peers.count))
-        }
-    }
-
-    func stop() async {
-        refresher.cancel()
-        await network.announceDeparture()
-        try? await client.shutdown()
-    }
-}

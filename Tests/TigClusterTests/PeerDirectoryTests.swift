@@ -61,15 +61,45 @@ import TigHTTP
         #expect(directory.peers.contains(leaving))
     }
 
-    @Test func aPodThatLeftOrCannotBeReachedIsForgotten() {
+    @Test func aPodThatLeftIsForgotten() {
         let directory = directory()
         let gone = Peer(host: "192.0.2.30", port: 7777)
-        let silent = Peer(host: "192.0.2.31", port: 7777)
         directory.announce(gone, state: .ready)
-        directory.announce(silent, state: .ready)
         directory.announce(gone, state: .gone)
-        directory.unreachable(silent)
         #expect(directory.peers.isEmpty)
+    }
+
+    @Test func aPodThatCannotBeReachedIsDownUntilItAnswers() {
+        let directory = directory()
+        let member = Peer(host: "192.0.2.10", port: 7777)
+        directory.refresh()
+        directory.unreachable(member)
+        #expect(directory.membership.down == [member])
+        #expect(directory.membership.live.isEmpty, "nothing is placed on a down member")
+        #expect(directory.peers == [member], "it stays a member: it may hold blocks")
+        directory.reachable(member)
+        #expect(directory.membership.live == [member])
+    }
+
+    @Test func withoutTrustedAnnouncementsOnlyTheSourceNamesMembers() {
+        let directory = PeerDirectory(
+            source: .fixed([Peer(host: "192.0.2.10", port: 7777)]), ownPort: 7777, podIP: "192.0.2.1",
+            announcementLifetime: .seconds(15), trustsAnnouncements: false, logger: .init(label: "test"))
+        directory.refresh()
+        directory.announce(Peer(host: "192.0.2.66", port: 7777), state: .ready)
+        #expect(directory.peers == [Peer(host: "192.0.2.10", port: 7777)], "a stranger's announcement adds nothing")
+        #expect(!directory.isMember(host: "192.0.2.66"))
+        directory.announce(Peer(host: "192.0.2.10", port: 7777), state: .draining)
+        #expect(directory.membership.draining == [Peer(host: "192.0.2.10", port: 7777)], "a member may say it drains")
+    }
+
+    @Test func aChangeRemembersThePreviousMembers() {
+        let directory = directory()
+        directory.refresh()
+        let before = directory.membership.members
+        directory.announce(Peer(host: "192.0.2.20", port: 7777), state: .ready)
+        #expect(directory.previous?.members == before)
+        #expect(directory.changed(within: .seconds(60)))
     }
 
     @Test func announcementsThatAreNotRenewedExpire() {

@@ -13,6 +13,8 @@ cluster, through kubectl.
 
 from __future__ import annotations
 
+import base64
+
 import json
 import re
 import signal
@@ -20,6 +22,7 @@ import subprocess
 import threading
 
 from e2e.scenarios.balancer import Balancer
+from e2e.scenarios.cluster import peer_proof
 from e2e.scenarios.opconfig import OperatorConfig, parse_duration
 from e2e.scenarios.poll import wait_until
 from e2e.scenarios.tig import metric_sum
@@ -87,12 +90,28 @@ class KindCluster:
         args = container.get("args") or []
         self._peer_refresh = parse_duration(_flag(args, "--peer-refresh", "5s"))
         self._drain_timeout = parse_duration(_flag(args, "--drain-timeout", "25s"))
+        self._secret = self._cluster_secret(spec["template"]["spec"])
         self._lock = threading.Lock()
         self._forwards: dict[str, PortForward] = {}
         self._balancer = Balancer()
         self._stop = threading.Event()
         self._refresh()
         threading.Thread(target=self._keep_service_fresh, daemon=True).start()
+
+    def _cluster_secret(self, pod_spec: dict) -> bytes | None:
+        """The cluster secret the chart mounts (TIG_CLUSTER_SECRET_FILE), read
+        from its Secret, so the scenarios can send requests as a peer does."""
+        for volume in pod_spec.get("volumes", []):
+            name = (volume.get("secret") or {}).get("secretName")
+            if name:
+                data = self.kubectl.json("get", "secret", name).get("data", {})
+                if "secret" in data:
+                    return base64.b64decode(data["secret"]).rstrip()
+        return None
+
+    def peer_headers(self, method: str, uri: str) -> dict[str, str]:
+        assert self._secret is not None, "the chart mounts no cluster secret"
+        return peer_proof(self._secret, method, uri)
 
     def operator_config(self) -> OperatorConfig:
         """The config the chart gave the operator (ConfigMap <deployment>-operator)."""

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from e2e.scenarios.balancer import Balancer
+from e2e.scenarios.cluster import PEER_AUTH, peer_proof
 from e2e.scenarios.poll import wait_until
 from e2e.scenarios.tig import metric_sum
 
@@ -34,6 +37,7 @@ class LocalCluster:
         self._lock = threading.RLock()
         self._pods: dict[str, PodProcess] = {}  # every pod ever started, for its log
         self._states: dict[str, str] = {}
+        self._extra_dns: list[str] = []  # addresses published under the name that are no pod of ours
         self.network = Network(run)
         try:
             self.dns = Dnsmasq(self.dir, self.network.gateway, options.cluster_name)
@@ -110,6 +114,17 @@ class LocalCluster:
     def pid(self, name: str) -> int:
         return self._pods[name].pid
 
+    def data_dir(self, name: str) -> Path:
+        """The pod's --data directory (it stays after the pod is gone)."""
+        return self._pods[name].data
+
+    def publish_extra(self, addresses: list[str]) -> None:
+        """Also answer the headless name with these addresses (processes that
+        are not pods of this cluster, e.g. a stranger posing as one)."""
+        with self._lock:
+            self._extra_dns = list(addresses)
+            self._publish()
+
     def state(self, name: str) -> str:
         with self._lock:
             return self._states[name]
@@ -129,7 +144,7 @@ class LocalCluster:
     def _publish(self) -> None:
         with self._lock:
             ready = [self._pods[name] for name in self.pods()]
-            self.dns.publish([pod.ns.ip for pod in ready])
+            self.dns.publish([pod.ns.ip for pod in ready] + self._extra_dns)
             self.balancer.set_backends([(pod.ns.ip, self.options.port) for pod in ready])
 
     # -- the Cluster interface ---------------------------------------------
@@ -179,6 +194,11 @@ class LocalCluster:
 
     def drain_timeout(self) -> float:
         return self.options.drain_timeout
+
+    def peer_headers(self, method: str, uri: str) -> dict[str, str]:
+        if self.options.cluster_secret is None:
+            return {PEER_AUTH: f"{int(time.time())} -"}  # counts only from a member's address
+        return peer_proof(self.options.cluster_secret, method, uri)
 
     def settle(self) -> None:
         """Nothing re-creates pods here; settled means the pods know each other."""

@@ -28,16 +28,29 @@ class ServeOptions:
     retention: str = "10m"
     drain_timeout: float = 25.0  # the product's default
     log_level: str = "info"
+    peers: str | None = None  # a static --peers list instead of --cluster (the DNS name)
+    # The pods' cluster secret (the chart generates one); None runs them
+    # without, so that only the addresses DNS names are peers.
+    cluster_secret: bytes | None = b"e2e cluster secret, not for production"
+    extra_args: tuple[str, ...] = ()  # more flags, e.g. --replicas 2, --cluster-secret-file F
 
     def argv(self, data_dir: Path) -> list[str]:
+        membership = ["--peers", self.peers] if self.peers is not None else ["--cluster", self.cluster_name]
+        if self.cluster_secret is not None:
+            membership += ["--cluster-secret-file", str(self.secret_file(data_dir))]
         return [*self.command, "serve",
                 "--listen", f"0.0.0.0:{self.port}",
                 "--data", str(data_dir),
-                "--cluster", self.cluster_name,
+                *membership,
                 "--peer-refresh", format_duration(self.peer_refresh),
                 "--retention", self.retention,
                 "--drain-timeout", format_duration(self.drain_timeout),
-                "--log-level", self.log_level]
+                "--log-level", self.log_level,
+                *self.extra_args]
+
+    @staticmethod
+    def secret_file(data_dir: Path) -> Path:
+        return data_dir.parent / "cluster-secret"
 
 
 class PodProcess:
@@ -45,8 +58,12 @@ class PodProcess:
         self.name = name
         self.ns = ns
         self.url = f"http://{ns.ip}:{options.port}"
-        data = directory / "data"
+        data = self.data = directory / "data"
         data.mkdir(parents=True)
+        if options.cluster_secret is not None:
+            secret = ServeOptions.secret_file(data)
+            secret.write_bytes(options.cluster_secret)
+            secret.chmod(0o400)  # as the chart mounts it
         self.log_path = directory / "log"
         with open(self.log_path, "wb") as log:
             # A clean environment: only what a container would get, so no

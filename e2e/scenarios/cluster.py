@@ -7,7 +7,10 @@ that runs the scenarios.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import signal
+import time
 from typing import Protocol
 
 
@@ -57,6 +60,18 @@ class Cluster(Protocol):
         """Wait until the cluster is back at its desired size with every pod
         ready (after a scenario that removed pods)."""
 
+    def peer_headers(self, method: str, uri: str) -> dict[str, str]:
+        """Headers that make one request a peer's (the proof of the cluster
+        secret): the receiving pod answers it from its own storage only."""
 
-FORWARDED = "X-Tig-Forwarded"
-"""Header marking a request as sent by a peer: the receiver answers it locally."""
+
+PEER_AUTH = "X-Tig-Peer-Auth"
+"""Header carrying a peer request's proof (SPEC §6.2, docs/DESIGN.md#cluster)."""
+
+
+def peer_proof(secret: bytes, method: str, uri: str, now: float | None = None) -> dict[str, str]:
+    """The proof a member sends: the HMAC-SHA-256 of "<seconds> <METHOD> <uri>"
+    under the cluster secret."""
+    seconds = int(time.time() if now is None else now)
+    mac = hmac.new(secret, f"{seconds} {method} {uri}".encode(), hashlib.sha256).hexdigest()
+    return {PEER_AUTH: f"{seconds} {mac}"}

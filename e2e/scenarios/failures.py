@@ -14,7 +14,7 @@ from typing import Callable
 from .cluster import Cluster
 from .load import Acked, Workers, reader, verify_all
 from .poll import wait_until
-from .tig import expect, expect_failure, key_path, new_key, put_content, put_slot
+from .tig import expect, expect_failure, holders, key_path, new_key, put_content, put_slot
 from .web import request
 
 
@@ -27,6 +27,18 @@ def _reads_continue(workers: Workers, cluster: Cluster, since: float, reads: int
                timeout=2 * cluster.peer_refresh() + 60)
 
 
+def slot_homed_at(cluster: Cluster, pod: str, value: bytes) -> str:
+    """A fresh key slot holding value whose home is pod; returns its key.
+    Where a slot lives is the cluster's choice, so try fresh keys."""
+    for _ in range(60):
+        key = new_key()
+        put_slot(cluster.url(pod), key, value)
+        if holders(cluster, key_path(key)) == [pod]:
+            return key
+        expect(request("DELETE", cluster.url(pod) + key_path(key)), 200, key_path(key).encode())
+    raise AssertionError(f"60 fresh keys all lived elsewhere than {pod}")
+
+
 def kill9_under_read_load(cluster: Cluster, blocks_per_pod: int = 100) -> None:
     pods = cluster.pods()
     assert len(pods) >= 3, pods
@@ -35,7 +47,9 @@ def kill9_under_read_load(cluster: Cluster, blocks_per_pod: int = 100) -> None:
     for pod in pods:
         for _ in range(blocks_per_pod):
             data = os.urandom(256)
-            held[pod].add(put_content(cluster.url(pod), data), data)
+            path = put_content(cluster.url(pod), data)
+            [home] = holders(cluster, path)  # R = 1: stored at its home only
+            held[home].add(path, data)
     on_live = Acked()
     for pod in live:
         for path, data in held[pod].items():
@@ -69,12 +83,11 @@ def drain_under_read_load(cluster: Cluster, blocks: int = 10_000, slots: int = 5
 
     def store_block(i: int) -> None:
         data = i.to_bytes(4, "big") + os.urandom(60 + i % 400)
-        content.add(put_content(victim_url, data), data)
+        content.add(put_content(victim_url, data, as_peer=cluster), data)  # placed on the victim itself
 
     def store_slot(i: int) -> None:
-        key, value = new_key(), f"slot {i} ".encode() + os.urandom(16)
-        put_slot(victim_url, key, value, local_only=True)  # placed on the victim itself
-        keyed.add(key_path(key), value)
+        value = f"slot {i} ".encode() + os.urandom(16)
+        keyed.add(key_path(slot_homed_at(cluster, victim, value)), value)
 
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(store_block, range(blocks)))
@@ -83,9 +96,7 @@ def drain_under_read_load(cluster: Cluster, blocks: int = 10_000, slots: int = 5
     everything = Acked()
     for path, data in content.items() + keyed.items():
         everything.add(path, data)
-    log_keys = [new_key() for _ in range(logs)]
-    for key in log_keys:
-        put_slot(victim_url, key, b"first\n", local_only=True)
+    log_keys = [slot_homed_at(cluster, victim, b"first\n") for _ in range(logs)]
     appended = AppendedLines([key_path(key) for key in log_keys])
 
     survivor_urls = [cluster.url(pod) for pod in survivors]

@@ -7,7 +7,7 @@ import secrets
 
 import requests
 
-from .cluster import FORWARDED, Cluster
+from .cluster import Cluster
 from .web import describe, request
 
 
@@ -41,26 +41,28 @@ def expect_failure(response: requests.Response, status: int) -> requests.Respons
     return expect(response, status, b"")
 
 
-def put_content(base: str, data: bytes, *, fresh: bool = False) -> str:
-    """Store a content block; the answer must be exactly its path."""
+def put_content(base: str, data: bytes, *, as_peer: Cluster | None = None, fresh: bool = False) -> str:
+    """Store a content block; the answer must be exactly its path. as_peer
+    sends it as a member of that cluster would, so the receiving pod stores
+    it itself (a way to place a block on a chosen pod)."""
     path = content_path(data)
-    expect(request("PUT", base + "/", data=data, fresh=fresh), 200, path.encode())
+    headers = as_peer.peer_headers("PUT", "/") if as_peer else None
+    expect(request("PUT", base + "/", data=data, headers=headers, fresh=fresh), 200, path.encode())
     return path
 
 
-def put_slot(base: str, key: str, value: bytes, query: str = "", *, local_only: bool = False,
+def put_slot(base: str, key: str, value: bytes, query: str = "", *, as_peer: Cluster | None = None,
              fresh: bool = False) -> None:
-    """Write a key slot; local_only sends X-Tig-Forwarded so the receiving pod
-    stores it itself (a way to place a slot on a chosen pod)."""
-    headers = {FORWARDED: "e2e"} if local_only else None
+    """Write a key slot; as_peer: stored by the receiving pod itself."""
     path = key_path(key)
+    headers = as_peer.peer_headers("PUT", path + query) if as_peer else None
     response = request("PUT", base + path + query, data=value, headers=headers, fresh=fresh)
     expect(response, 200, path.encode())
 
 
-def get(base: str, path: str, query: str = "", *, local_only: bool = False,
+def get(base: str, path: str, query: str = "", *, as_peer: Cluster | None = None,
         fresh: bool = False) -> requests.Response:
-    headers = {FORWARDED: "e2e"} if local_only else None
+    headers = as_peer.peer_headers("GET", path + query) if as_peer else None
     return request("GET", base + path + query, headers=headers, fresh=fresh)
 
 
@@ -69,11 +71,11 @@ def expect_bytes(base: str, path: str, data: bytes, query: str = "", *, fresh: b
 
 
 def holders(cluster: Cluster, path: str) -> list[str]:
-    """The pods that hold path themselves: HEAD with X-Tig-Forwarded is
-    answered from local storage only."""
+    """The pods that hold path themselves: a peer's HEAD is answered from
+    local storage only."""
     found = []
     for pod in cluster.pods():
-        response = request("HEAD", cluster.url(pod) + path, headers={FORWARDED: "e2e"})
+        response = request("HEAD", cluster.url(pod) + path, headers=cluster.peer_headers("HEAD", path))
         assert response.status_code in (200, 404), describe(response)
         if response.status_code == 200:
             found.append(pod)
