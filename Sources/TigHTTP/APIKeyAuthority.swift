@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Logging
 import NIOConcurrencyHelpers
@@ -47,6 +48,28 @@ public final class APIKeyAuthority: Sendable {
     public func mayList(presenting presented: String?) -> Bool {
         guard case .key(let key) = configured(), let presented else { return false }
         return Self.constantTimeEqual(Array(presented.utf8), key)
+    }
+
+    /// The key a request presents: `?apikey=K`, else `Authorization: Bearer
+    /// K`, else the password of HTTP Basic authentication (`user:K`, any
+    /// user), as build-cache and other HTTP clients send credentials.
+    public static func presentedKey(query: String?, authorization: String?) -> String? {
+        if let query { return query }
+        guard let authorization else { return nil }
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2 else { return nil }
+        let credentials = parts[1].trimmingCharacters(in: .whitespaces)
+        switch parts[0].lowercased() {
+        case "bearer":
+            return credentials
+        case "basic":
+            guard let decoded = Data(base64Encoded: credentials), let text = String(data: decoded, encoding: .utf8),
+                  let colon = text.firstIndex(of: ":")
+            else { return nil }
+            return String(text[text.index(after: colon)...])
+        default:
+            return nil
+        }
     }
 
     /// The key to present to peers (requests sent on this pod's behalf, such

@@ -105,7 +105,7 @@ extension Exchange {
 
     /// The client's API key, passed on to peers that write for it.
     func apiKeyParameter(separator: String) -> String {
-        query.apiKey.map { separator + "apikey=" + QueryParameters.percentEncoded($0) } ?? ""
+        request.apiKey.map { separator + "apikey=" + QueryParameters.percentEncoded($0) } ?? ""
     }
 
     /// `PUT /`: stores a content block at its homes, and here only when

@@ -100,7 +100,7 @@ final class Exchange {
     /// covers the whole cluster: the peers' listings (with their times) are
     /// merged with this pod's; a block held by several pods is listed once.
     private func list() throws {
-        guard server.authority.mayList(presenting: query.apiKey) else {
+        guard server.authority.mayList(presenting: request.apiKey) else {
             return writer.fail(server.authority.isConfigured ? .unauthorized : .forbidden)
         }
         let local = try store.list().map { Listed(lastUse: $0.lastUse, address: $0.address) }
@@ -108,7 +108,7 @@ final class Exchange {
             return writer.answer(local.map { "\($0.lastUse) \($0.address.path)\n" }.joined())
         }
         guard let network = peers, !network.peers.isEmpty else { return answerListing(local) }
-        let uri = "/?apikey=" + QueryParameters.percentEncoded(query.apiKey ?? "")
+        let uri = "/?apikey=" + QueryParameters.percentEncoded(request.apiKey ?? "")
         let gathered = network.peers.map { ask($0, PeerRequest(method: .GET, uri: uri, listTimes: true), through: network) }
         EventLoopFuture.whenAllComplete(gathered, on: eventLoop).assumeIsolated().whenSuccess { [self] results in
             let listings = results.compactMap { result in
@@ -199,7 +199,8 @@ final class Exchange {
     /// unless `askAgain` takes over (see `RelaySink.AskAgain`).
     func relay(to peer: Peer, body: IncomingBlock?, askAgain: RelaySink.AskAgain? = nil) {
         guard let peers = server.network else { return writer.fail(.internalServerError) }
-        let forwarded = PeerRequest(method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body)
+        let forwarded = PeerRequest(
+            method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body, apiKey: request.apiKey)
         peers.send(forwarded, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics, askAgain: askAgain))
     }
 }

@@ -68,10 +68,17 @@ public struct PeerRequest {
     public var listTimes: Bool
     /// The spooled request body, for writes.
     public var body: IncomingBlock?
+    /// The client's API key when it came in a header (`Authorization`),
+    /// passed on the same way; one in the URI travels with it.
+    public var apiKey: String?
 
-    public init(method: HTTPMethod, uri: String, refuseChannels: Bool = false, listTimes: Bool = false, body: IncomingBlock? = nil) {
+    public init(
+        method: HTTPMethod, uri: String, refuseChannels: Bool = false, listTimes: Bool = false, body: IncomingBlock? = nil,
+        apiKey: String? = nil
+    ) {
         self.method = method
         self.uri = uri
+        self.apiKey = apiKey
         self.refuseChannels = refuseChannels
         self.listTimes = listTimes
         self.body = body

@@ -12,6 +12,8 @@ struct TigRequest {
     let listsTimes: Bool
     /// The client's IP address (an announcing peer must be who it says).
     let remoteIP: String?
+    /// The API key presented, in the query or the `Authorization` header.
+    let apiKey: String?
 
     var method: HTTPMethod { head.method }
     var route: Route { target.route }

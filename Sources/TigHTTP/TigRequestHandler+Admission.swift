@@ -41,7 +41,8 @@ extension TigRequestHandler {
             isForwarded: fromPeer,
             refusesChannels: fromPeer && head.headers.contains(name: noChannelHeader),
             listsTimes: fromPeer && head.headers.contains(name: listTimesHeader),
-            remoteIP: remoteIP)
+            remoteIP: remoteIP,
+            apiKey: APIKeyAuthority.presentedKey(query: target.query.apiKey, authorization: head.headers.first(name: "authorization")))
         switch (request.route, request.method) {
         case (.healthz, .GET), (.healthz, .HEAD), (.readyz, .GET), (.readyz, .HEAD), (.metrics, .GET), (.metrics, .HEAD):
             return request
@@ -50,7 +51,7 @@ extension TigRequestHandler {
         case (.block, .GET), (.block, .HEAD):
             if request.query.take && request.query.burst { throw HTTPFailure(.badRequest) }
             // `take` deletes: a mutation, so it needs the key like a write.
-            if request.query.take, !server.authority.mayWrite(presenting: request.query.apiKey) {
+            if request.query.take, !server.authority.mayWrite(presenting: request.apiKey) {
                 throw HTTPFailure(.unauthorized)
             }
             if let contentType = request.query.contentType, !MediaType.isValid(contentType) {
@@ -58,7 +59,7 @@ extension TigRequestHandler {
             }
             return request
         case (.store, .PUT), (.store, .POST), (.block, .PUT), (.block, .POST), (.block, .DELETE):
-            guard server.authority.mayWrite(presenting: request.query.apiKey) else { throw HTTPFailure(.unauthorized) }
+            guard server.authority.mayWrite(presenting: request.apiKey) else { throw HTTPFailure(.unauthorized) }
             if request.query.setIfNot && request.query.append { throw HTTPFailure(.badRequest) }
             return request
         default:
