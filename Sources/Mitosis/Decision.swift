@@ -53,6 +53,10 @@ public enum Reason: String, Sendable, Equatable, CaseIterable {
     case divide = "Divide"
     case surge = "Surge"
     case retire = "Retire"
+    /// A surge pod did not become Ready in time: the surge is undone.
+    case surgeTimedOut = "SurgeTimedOut"
+    /// The scale-in removed another pod than the marked one.
+    case wrongPodRemoved = "WrongPodRemoved"
     case refused = "Refused"
 }
 
@@ -61,11 +65,24 @@ public struct Retirement: Sendable, Equatable {
     public var podUID: String
     public var podName: String
     public var phase: RetirementPhase
+    /// `.marked`: the replicas the scale-in set. If the pod is still there
+    /// once that many remain, the ReplicaSet removed another pod.
+    public var scaledInTo: Int?
+    /// `.surging`: when the surge was asked for (its deadline counts from there).
+    public var surgedAt: Double?
+    /// `.surging`: a surge that timed out was undone; the next is tried then.
+    public var retryAt: Double?
 
-    public init(podUID: String, podName: String, phase: RetirementPhase) {
+    public init(
+        podUID: String, podName: String, phase: RetirementPhase, scaledInTo: Int? = nil, surgedAt: Double? = nil,
+        retryAt: Double? = nil
+    ) {
         self.podUID = podUID
         self.podName = podName
         self.phase = phase
+        self.scaledInTo = scaledInTo
+        self.surgedAt = surgedAt
+        self.retryAt = retryAt
     }
 }
 

@@ -18,11 +18,15 @@ public struct MitosisConfig: Sendable, Equatable {
     /// that answered one request would look hundreds of times overworked).
     /// The operator passes its scrape interval.
     public var minimumWindow: Double
+    /// How long a surge pod may take to become Ready before the surge is
+    /// undone (and tried again as long after).
+    public var surgeTimeout: Double
 
     public init(
         lifetime: Double, lifetimeJitter: Double, normalRate: Double, tolerance: Double,
-        minReplicas: Int, maxReplicas: Int, minimumWindow: Double
+        minReplicas: Int, maxReplicas: Int, minimumWindow: Double, surgeTimeout: Double = 600
     ) {
+        self.surgeTimeout = surgeTimeout
         self.lifetime = lifetime
         self.lifetimeJitter = lifetimeJitter
         self.normalRate = normalRate

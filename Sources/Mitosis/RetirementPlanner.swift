@@ -18,6 +18,17 @@
 /// replicas − 1 of them exist: the ReplicaSet removes not-ready pods before
 /// looking at deletion costs, so scaling in with a pod still starting would
 /// remove that pod instead of the marked one.
+///
+/// The deletion cost is best effort (the ReplicaSet's view of readiness can
+/// lag the operator's). So after a scale-in the planner checks which pod
+/// left: if the marked pod is still there once the replicas are down to the
+/// scale-in's count, another pod went, and the capacity is restored (a new
+/// surge) before it is retired again: make before break at every step.
+///
+/// A surge pod that does not become Ready within `surgeTimeout` (no room on
+/// any node, an image that does not pull) does not block the rotation
+/// forever: the surge is undone (the ReplicaSet removes the not-ready pod
+/// first) and tried again `surgeTimeout` later.
 struct RetirementPlanner {
     let observation: Observation
     /// The retirement in progress, carried over or recovered.
@@ -41,6 +52,20 @@ struct RetirementPlanner {
         switch retirement.phase {
         case .marked where live.count > replicas:
             return wait(retirement, "waiting for the ReplicaSet to remove \(pod.name)")
+        case .marked where retirement.scaledInTo == replicas:
+            return surgeOrRetire(
+                pod, "the scale-in removed another pod than \(pod.name)", reason: .wrongPodRemoved, mayShrink: false)
+        case .surging where retirement.retryAt.map { observation.now < $0 } ?? false:
+            return wait(retirement, "a surge for \(pod.name) timed out; trying again later")
+        case .surging where retirement.retryAt != nil:
+            return surgeOrRetire(pod, "\(describeExpiry(pod)); trying the surge again", reason: .surge, mayShrink: false)
+        case .surging where !canScaleIn(removing: pod) && timedOut(retirement):
+            let message = "the surge for \(pod.name) is not Ready after \(Int(config.surgeTimeout))s; replicas \(replicas) → \(replicas - 1)"
+            return Decision(
+                actions: [.setReplicas(replicas - 1, reason: .surgeTimedOut, message: message)],
+                retirement: Retirement(
+                    podUID: pod.uid, podName: pod.name, phase: .surging, retryAt: observation.now + config.surgeTimeout),
+                load: load)
         case .marked, .surging:
             // A marked pod still here with no scale-in outstanding means the
             // scale-in was absorbed (a divide raised replicas again): retire it
@@ -49,17 +74,29 @@ struct RetirementPlanner {
                 return retire(pod, "\(pod.name) expired and its replacement is Ready")
             }
             return wait(
-                Retirement(podUID: pod.uid, podName: pod.name, phase: .surging),
+                Retirement(
+                    podUID: pod.uid, podName: pod.name, phase: .surging,
+                    surgedAt: retirement.phase == .surging ? retirement.surgedAt ?? observation.now : observation.now),
                 "waiting for the other pods to be Ready before retiring \(pod.name)")
         }
+    }
+
+    private func timedOut(_ retirement: Retirement) -> Bool {
+        retirement.surgedAt.map { observation.now - $0 >= config.surgeTimeout } ?? false
     }
 
     private func startRetirement() -> Decision {
         guard let pod = mostOverdue() else {
             return Decision(actions: [], retirement: nil, load: load)
         }
-        let expiry = describeExpiry(pod)
-        let underLoaded = MitosisPolicy.isBelow(load.desired, replicas: replicas, by: config.tolerance)
+        return surgeOrRetire(pod, describeExpiry(pod), reason: .surge)
+    }
+
+    /// Retires `pod` directly when the cluster may shrink, else surges first.
+    /// Without `mayShrink` it always surges: the load estimate leaves out a
+    /// retiring pod, whose replacement is missing here.
+    private func surgeOrRetire(_ pod: PodState, _ expiry: String, reason: Reason, mayShrink: Bool = true) -> Decision {
+        let underLoaded = mayShrink && MitosisPolicy.isBelow(load.desired, replicas: replicas, by: config.tolerance)
         if underLoaded && replicas - 1 >= config.minReplicas {
             if canScaleIn(removing: pod) {
                 return retire(pod, "\(expiry); under-loaded (load needs \(load.desired) of \(replicas) pods), no surge")
@@ -70,10 +107,10 @@ struct RetirementPlanner {
             let message = "\(expiry); replicas \(replicas) → \(replicas + 1) before retiring it"
             return Decision(
                 actions: [
-                    .setReplicas(replicas + 1, reason: .surge, message: message),
+                    .setReplicas(replicas + 1, reason: reason, message: message),
                     .markPod(name: pod.name, uid: pod.uid, phase: .surging, message: message),
                 ],
-                retirement: Retirement(podUID: pod.uid, podName: pod.name, phase: .surging),
+                retirement: Retirement(podUID: pod.uid, podName: pod.name, phase: .surging, surgedAt: observation.now),
                 load: load)
         }
         if canScaleIn(removing: pod) {
@@ -91,7 +128,7 @@ struct RetirementPlanner {
                 .markPod(name: pod.name, uid: pod.uid, phase: .marked, message: message),
                 .setReplicas(replicas - 1, reason: .retire, message: message),
             ],
-            retirement: Retirement(podUID: pod.uid, podName: pod.name, phase: .marked),
+            retirement: Retirement(podUID: pod.uid, podName: pod.name, phase: .marked, scaledInTo: replicas - 1),
             load: load)
     }
 

@@ -56,14 +56,12 @@ public final class ClusterNetwork: PeerNetwork {
     }
 
     public func fallback(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
-        let local = directory.identity
         guard degraded || directory.changed(within: settling) else {
             // Steady: only the primary before the last change may still
             // hold it, if its rebalancer has not handed it over yet.
-            guard let previous = directory.previous,
-                  let primary = Rendezvous.winner(among: previous.members, for: address),
-                  primary != local, !asked.contains(primary), directory.membership.members.contains(primary)
-            else { return eventLoop.makeSucceededFuture(nil) }
+            guard let primary = previousPrimary(of: address), !asked.contains(primary) else {
+                return eventLoop.makeSucceededFuture(nil)
+            }
             return firstHolder(of: address, among: [primary], on: eventLoop)
         }
         // Right after a change the members may not agree yet on who is in
@@ -73,6 +71,21 @@ public final class ClusterNetwork: PeerNetwork {
             let others = membership.peers.filter { !asked.contains($0) && !membership.down.contains($0) }
             return self.firstHolder(of: address, among: others, on: eventLoop)
         }
+    }
+
+    public func mayBeMoving(_ address: BlockAddress) -> Bool {
+        directory.changed(within: settling) || previousPrimary(of: address) != nil
+    }
+
+    /// The primary of `address` before the last change, when that was
+    /// another member than now and still is one.
+    private func previousPrimary(of address: BlockAddress) -> Peer? {
+        guard let previous = directory.previous,
+              let primary = Rendezvous.winner(among: previous.members, for: address),
+              primary != directory.identity, directory.membership.members.contains(primary),
+              primary != placement(of: address).homes.first
+        else { return nil }
+        return primary
     }
 
     /// How stale the members may be when a lookup finds nothing.

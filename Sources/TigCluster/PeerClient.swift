@@ -107,7 +107,9 @@ public final class PeerClient: Sendable {
     /// `eventLoop`, with backpressure both ways.
     public func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink) {
         let delegate = SinkDelegate(sink: NIOLoopBound(sink, eventLoop: eventLoop)) { [unreachable] error in
-            if Self.isUnreachable(error) { unreachable(peer) }
+            guard Self.isUnreachable(error) else { return error }
+            unreachable(peer)
+            return PeerUnreachable(peer: peer, underlying: error)
         }
         do {
             var outgoing = try self.request(
@@ -200,9 +202,11 @@ final class SinkDelegate: HTTPClientResponseDelegate {
     typealias Response = Void
 
     private let sink: NIOLoopBound<any PeerAnswerSink>
-    private let failed: @Sendable (any Error) -> Void
+    /// Classifies a failure (and reports an unreachable peer) before the
+    /// sink sees it.
+    private let failed: @Sendable (any Error) -> any Error
 
-    init(sink: NIOLoopBound<any PeerAnswerSink>, failed: @escaping @Sendable (any Error) -> Void) {
+    init(sink: NIOLoopBound<any PeerAnswerSink>, failed: @escaping @Sendable (any Error) -> any Error) {
         self.sink = sink
         self.failed = failed
     }
@@ -220,7 +224,6 @@ final class SinkDelegate: HTTPClientResponseDelegate {
     }
 
     func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
-        failed(error)
-        sink.value.peerAnswerFailed(error)
+        sink.value.peerAnswerFailed(failed(error))
     }
 }

@@ -131,27 +131,40 @@ final class Exchange {
     /// A read this pod cannot answer from its store: the homes are asked in
     /// rank order, each with the real request (one hop), then the fallback
     /// (see `PeerNetwork.fallback`); `otherwise` answers when none holds it.
+    ///
+    /// Blocks only ever move towards their homes, so a block that moves
+    /// while it is looked for leaves the pod the fallback asks after the
+    /// homes said no. When blocks may be moving (`mayBeMoving`) and the
+    /// fallback found nothing, or the pod it found no longer had it, the
+    /// homes are asked once more.
     func readFromCluster(_ address: BlockAddress, otherwise: @escaping () -> Void) {
         guard let network = peers else { return otherwise() }
         let homes = network.placement(of: address).remoteHomes
-        read(address, fromHomes: homes[...], asked: homes, degraded: false, through: network, otherwise: otherwise)
+        read(address, fromHomes: homes[...], asked: homes, degraded: false, again: false, through: network, otherwise: otherwise)
     }
 
     private func read(
-        _ address: BlockAddress, fromHomes remaining: ArraySlice<Peer>, asked: [Peer], degraded: Bool,
+        _ address: BlockAddress, fromHomes remaining: ArraySlice<Peer>, asked: [Peer], degraded: Bool, again: Bool,
         through network: any PeerNetwork, otherwise: @escaping () -> Void
     ) {
         guard let home = remaining.first else {
+            guard !again else { return missed(address, body: nil, otherwise: otherwise) }
+            let askHomesAgain = { [self] in
+                guard network.mayBeMoving(address) else { return missed(address, body: nil, otherwise: otherwise) }
+                read(address, fromHomes: asked[...], asked: asked, degraded: degraded, again: true, through: network, otherwise: otherwise)
+            }
             return network.fallback(for: address, excluding: asked, degraded: degraded, on: eventLoop).assumeIsolated().whenComplete { [self] result in
-                guard case .success(let holder?) = result else { return missed(address, body: nil, otherwise: otherwise) }
-                relay(to: holder, body: nil, askAgain: RelaySink.AskAgain(afterFailure: true) { [self] _ in
-                    missed(address, body: nil, otherwise: otherwise)
+                guard case .success(let holder?) = result else { return askHomesAgain() }
+                relay(to: holder, body: nil, askAgain: RelaySink.AskAgain(afterNotFound: true, afterAnyFailure: true) { _ in
+                    askHomesAgain()
                 })
             }
         }
         // A read changes nothing, so a home that fails is simply passed over.
-        relay(to: home, body: nil, askAgain: RelaySink.AskAgain(afterFailure: true) { [self] failed in
-            read(address, fromHomes: remaining.dropFirst(), asked: asked, degraded: degraded || failed, through: network, otherwise: otherwise)
+        relay(to: home, body: nil, askAgain: RelaySink.AskAgain(afterNotFound: true, afterAnyFailure: true) { [self] failed in
+            read(
+                address, fromHomes: remaining.dropFirst(), asked: asked, degraded: degraded || failed, again: again,
+                through: network, otherwise: otherwise)
         })
     }
 
@@ -163,20 +176,38 @@ final class Exchange {
     ///
     /// A holder that answers 404 did nothing (the slot left it meanwhile):
     /// the primary is asked then. A holder that fails is not asked around,
-    /// since it may have acted.
+    /// since it may have acted; one that could not be reached did nothing,
+    /// and is down now, so the primary under the new placement is asked.
     func runAtSlot(_ address: BlockAddress, body: IncomingBlock?, atPrimary: @escaping () -> Void) {
         guard let network = peers else { return atPrimary() }
         let placement = network.placement(of: address)
-        let toPrimary = { [self] in
-            guard !answerAgainIfArrived(address, body: body) else { return }
-            guard let primary = placement.remotePrimary else { return atPrimary() }
-            relay(to: primary, body: body)
-        }
         network.fallback(for: address, excluding: Array(placement.homes.prefix(1)), degraded: false, on: eventLoop)
             .assumeIsolated().whenComplete { [self] result in
-                guard case .success(let holder?) = result, holder != placement.local else { return toPrimary() }
-                relay(to: holder, body: body, askAgain: RelaySink.AskAgain(afterFailure: false) { _ in toPrimary() })
+                guard case .success(let holder?) = result, holder != placement.local else {
+                    return runAtPrimary(address, body: body, through: network, atPrimary: atPrimary)
+                }
+                relay(to: holder, body: body, askAgain: RelaySink.AskAgain(afterNotFound: true, afterAnyFailure: false) { [self] _ in
+                    runAtPrimary(address, body: body, through: network, atPrimary: atPrimary)
+                })
             }
+    }
+
+    /// Primaries tried at most for one operation: each unreachable one is
+    /// marked down, so the next try goes to the next in rank.
+    static let primaryAttempts = 3
+
+    private func runAtPrimary(
+        _ address: BlockAddress, body: IncomingBlock?, through network: any PeerNetwork, attempt: Int = 1,
+        atPrimary: @escaping () -> Void
+    ) {
+        guard !answerAgainIfArrived(address, body: body) else { return }
+        guard let primary = network.placement(of: address).remotePrimary else { return atPrimary() }
+        let retry = attempt < Self.primaryAttempts
+            ? RelaySink.AskAgain(afterNotFound: false, afterAnyFailure: false) { [self] _ in
+                runAtPrimary(address, body: body, through: network, attempt: attempt + 1, atPrimary: atPrimary)
+            }
+            : nil
+        relay(to: primary, body: body, askAgain: retry)
     }
 
     /// No member holds `address`: answered from this pod if it arrived here
@@ -208,12 +239,14 @@ final class Exchange {
 /// Streams a peer's answer to the client unchanged (status, headers, body),
 /// with the client connection's backpressure.
 final class RelaySink: PeerAnswerSink {
-    /// What replaces the peer's answer when it says the block is not there
-    /// (404), or, with `afterFailure`, when it fails before answering: the
-    /// request is looked up again instead. `action` learns which (true:
-    /// the peer failed).
+    /// What replaces the peer's answer, once, so that the request is looked
+    /// up again instead: a 404 (the peer did nothing) with `afterNotFound`;
+    /// any failure before an answer with `afterAnyFailure` (for requests
+    /// that change nothing); and always a peer that could not be reached
+    /// (it did nothing either). `action` learns whether the peer failed.
     struct AskAgain {
-        let afterFailure: Bool
+        let afterNotFound: Bool
+        let afterAnyFailure: Bool
         let action: (_ failed: Bool) -> Void
     }
 
@@ -240,16 +273,16 @@ final class RelaySink: PeerAnswerSink {
     }
 
     /// Hands the request back to be looked up again, once.
-    private func handBack(afterFailure: Bool) -> Bool {
-        guard let askAgain, !afterFailure || askAgain.afterFailure else { return false }
+    private func handBack(when allowed: (AskAgain) -> Bool, failed: Bool) -> Bool {
+        guard let askAgain, allowed(askAgain) else { return false }
         self.askAgain = nil
         abandoned = true
-        askAgain.action(afterFailure)
+        askAgain.action(failed)
         return true
     }
 
     func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        if head.status == .notFound, handBack(afterFailure: false) {
+        if head.status == .notFound, handBack(when: \.afterNotFound, failed: false) {
             return writer.eventLoop.makeSucceededVoidFuture()
         }
         var headers = HTTPHeaders()
@@ -277,7 +310,8 @@ final class RelaySink: PeerAnswerSink {
     func peerAnswerFailed(_ error: any Error) {
         guard !abandoned else { return }
         metrics.recordForward(.error)
-        if !writer.hasStarted, handBack(afterFailure: true) { return }
+        let unreachable = error is PeerUnreachable
+        if !writer.hasStarted, handBack(when: { unreachable || $0.afterAnyFailure }, failed: true) { return }
         if writer.hasStarted {
             writer.abort()
         } else {

@@ -85,6 +85,23 @@ public struct PeerRequest {
     }
 }
 
+/// A peer request that never reached the peer (refused, reset while
+/// connecting, no route, connect timeout): the peer did nothing, so any
+/// request, even one that changes something, may go elsewhere.
+public struct PeerUnreachable: Error, CustomStringConvertible {
+    public let peer: Peer
+    public let underlying: any Error
+
+    public init(peer: Peer, underlying: any Error) {
+        self.peer = peer
+        self.underlying = underlying
+    }
+
+    public var description: String {
+        "\(peer) unreachable: \(underlying)"
+    }
+}
+
 /// Receives a peer's answer as it streams in. Used on the event loop that
 /// `PeerNetwork.send` was given; each returned future is backpressure.
 public protocol PeerAnswerSink: AnyObject {
@@ -147,6 +164,11 @@ public protocol PeerNetwork: Sendable {
     /// yet; right after a change, or when a home failed (`degraded`), every
     /// member except `asked`.
     func fallback(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?>
+
+    /// Whether `address` may be moving between pods now: right after a
+    /// membership change, or while its primary before the change may still
+    /// hand it over. A lookup that missed then looks at the homes again.
+    func mayBeMoving(_ address: BlockAddress) -> Bool
 
     /// The homes, asked in rank order (`HEAD`), then the fallback: the first
     /// member that holds `address`, or nil.

@@ -57,6 +57,7 @@ public enum OperatorRuntime {
                 identity: options.identity, timing: options.leaderTiming, logger: logger)
             : nil
         let term: @Sendable () -> Int? = { elector == nil ? 0 : elector?.term }
+        let deadline: @Sendable () -> ContinuousClock.Instant? = { elector?.deadline }
         let controller = Controller.Dependencies(
             config: config, client: client, informer: informer,
             scraper: PodScraper(
@@ -64,8 +65,8 @@ public enum OperatorRuntime {
                 timeout: min(5, max(0.5, config.interval.seconds / 2)), logger: logger),
             applier: ActionApplier(
                 client: client, namespace: config.namespace, deployment: config.deployment, dryRun: config.dryRun,
-                events: events, metrics: metrics, logger: logger, stillLeading: { term() != nil }),
-            metrics: metrics, logger: logger, term: term)
+                events: events, metrics: metrics, logger: logger),
+            metrics: metrics, logger: logger, term: term, deadline: deadline)
 
         let informerTask = Task { await informer.run() }
         let electorTask = Task { await elector?.run() }

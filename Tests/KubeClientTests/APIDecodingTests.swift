@@ -20,7 +20,8 @@ import Testing
         #expect(pod.status?.podIP == "10.1.2.3")
         #expect(pod.metadata.annotations?["controller.kubernetes.io/pod-deletion-cost"] == "-1000")
         // The container restarted at 14:05: its counter counts from there.
-        #expect(pod.runningSince == KubeTime.parse("2026-11-21T14:05:00Z"))
+        #expect(pod.runningSince(container: "tig") == KubeTime.parse("2026-11-21T14:05:00Z"))
+        #expect(pod.runningSince(container: "sidecar") == KubeTime.parse("2026-11-21T14:00:01Z"), "the pod's start")
     }
 
     @Test func podNotReadyWithoutTheReadyCondition() throws {
@@ -29,7 +30,7 @@ import Testing
         #expect(!pod.isReady)
         pod.status = nil
         #expect(!pod.isReady)
-        #expect(pod.runningSince == pod.metadata.creationTimestamp)
+        #expect(pod.runningSince(container: "tig") == pod.metadata.creationTimestamp)
     }
 
     @Test func watchEventsOfEveryType() throws {

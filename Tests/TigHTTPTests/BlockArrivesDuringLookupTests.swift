@@ -138,6 +138,8 @@ final class HandsOverDuringLookup: PeerNetwork {
         }
     }
 
+    func mayBeMoving(_ address: BlockAddress) -> Bool { false }
+
     func locate(_ address: BlockAddress, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
         fallback(for: address, excluding: [], degraded: false, on: eventLoop)
     }

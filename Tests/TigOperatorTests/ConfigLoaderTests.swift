@@ -71,7 +71,7 @@ import Testing
         ("", "line 1, column 1: the config is empty; expected a mapping of settings"),
         ("- a\n- b\n", "line 1, column 1: expected a mapping of settings, got a list"),
         ("deployment: tig\nreplicas: 3\n",
-         "line 2, column 1: unknown key \"replicas\" (known keys: deployment, dryRun, interval, leaderElection, lifetime, lifetimeJitter, maxReplicas, metricsPort, metricsScheme, minReplicas, namespace, normalRate, selector, tolerance, work)"),
+         "line 2, column 1: unknown key \"replicas\" (known keys: deployment, dryRun, interval, leaderElection, lifetime, lifetimeJitter, maxReplicas, metricsPort, metricsScheme, minReplicas, namespace, normalRate, selector, surgeTimeout, tolerance, work)"),
         ("minReplicas: 2\nminReplicas: 3\n", "line 2, column 1: duplicate key \"minReplicas\" (first set at line 1)"),
         ("minReplicas: two\n", "line 1, column 14: minReplicas: expected an integer, got \"two\""),
         ("minReplicas: 2.5\n", "line 1, column 14: minReplicas: expected an integer, got \"2.5\""),

@@ -35,6 +35,30 @@ import Testing
         #expect(states[2].work == nil && states[2].retirementMark == nil)
     }
 
+    @Test func finishedPodsAreNoMembers() {
+        var failed = pod("evicted")
+        failed.status?.phase = "Failed"
+        var succeeded = pod("done")
+        succeeded.status?.phase = "Succeeded"
+        var builder = ObservationBuilder()
+        let states = builder.podStates([failed, succeeded, pod("a")], counters: ["evicted": 9, "done": 9, "a": 1], now: created)
+        #expect(states.map(\.uid) == ["a"])
+        #expect(ObservationBuilder.scrapeTargets([failed, succeeded, pod("a")]).map(\.uid) == ["a"])
+    }
+
+    @Test func ageAndWorkComeFromThePodStartAndTheTigContainer() {
+        var sidecarRestarted = pod("a")
+        sidecarRestarted.status?.startTime = Date(timeIntervalSince1970: 1_010)
+        sidecarRestarted.status?.containerStatuses = [
+            ContainerStatus(name: "tig", runningSince: Date(timeIntervalSince1970: 1_020)),
+            ContainerStatus(name: "proxy", restartCount: 3, runningSince: Date(timeIntervalSince1970: 5_000)),
+        ]
+        var builder = ObservationBuilder()
+        let states = builder.podStates([sidecarRestarted], counters: ["a": 700], now: Date(timeIntervalSince1970: 6_000))
+        #expect(states[0].createdAt == 1_010, "the pod's start, not a container's")
+        #expect(states[0].work == WorkSample(amount: 700, since: 1_020), "counted since the tig container started")
+    }
+
     @Test func marksAreTheAnnotationsTheReplicaSetReads() {
         #expect(PodAnnotations.marking(.surging) == ["tig-operator/retirement": "surging"])
         #expect(PodAnnotations.marking(.marked) == [

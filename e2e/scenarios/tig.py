@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 import requests
@@ -82,17 +83,21 @@ def holders(cluster: Cluster, path: str) -> list[str]:
     return found
 
 
-def metric_sum(base: str, name: str) -> float:
-    """Sum of every sample of one metric family in a pod's /metrics."""
+def metric_sum(base: str, name: str, **labels: str) -> float:
+    """Sum of the samples of one metric family in a pod's /metrics whose
+    labels include `labels` (every sample without any)."""
     text = expect(request("GET", base + "/metrics"), 200).text
     total = 0.0
     for line in text.splitlines():
         if not line.startswith(name):
             continue
         rest = line[len(name):]
+        found: dict[str, str] = {}
         if rest.startswith("{"):
-            rest = rest[rest.index("}") + 1:]  # tig's label values hold no "}"
+            inside, rest = rest[1:].split("}", 1)  # tig's label values hold no "}"
+            found = dict(re.findall(r'(\w+)="([^"]*)"', inside))
         elif not rest.startswith(" "):
             continue  # another family sharing the prefix (e.g. name_bucket)
-        total += float(rest.split()[0])
+        if all(found.get(key) == value for key, value in labels.items()):
+            total += float(rest.split()[0])
     return total

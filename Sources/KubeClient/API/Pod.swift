@@ -14,11 +14,22 @@ public struct Pod: Codable, Sendable, Equatable {
         status?.conditions?.contains { $0.type == "Ready" && $0.status == "True" } ?? false
     }
 
-    /// When the pod's current process started counting its work: the latest
-    /// running container's start, else the pod's start, else its creation.
-    public var runningSince: Date? {
-        let starts = status?.containerStatuses?.compactMap { $0.state?.running?.startedAt } ?? []
-        return starts.max() ?? status?.startTime ?? metadata.creationTimestamp
+    /// Whether the pod has finished for good: phase Failed (an eviction, for
+    /// one) or Succeeded. It still matches its selector until deleted.
+    public var hasFinished: Bool {
+        status?.phase == "Failed" || status?.phase == "Succeeded"
+    }
+
+    /// When the pod started: the kubelet's start, else its creation.
+    public var startedAt: Date? {
+        status?.startTime ?? metadata.creationTimestamp
+    }
+
+    /// When `container`'s current process started counting its work (its
+    /// counters restart with it); the pod's start when it is not running.
+    /// Other containers (a sidecar that restarted) change nothing.
+    public func runningSince(container: String) -> Date? {
+        status?.containerStatuses?.first { $0.name == container }?.state?.running?.startedAt ?? startedAt
     }
 }
 
@@ -62,6 +73,12 @@ public struct ContainerStatus: Codable, Sendable, Equatable {
     public var name: String
     public var restartCount: Int?
     public var state: State?
+
+    public init(name: String, restartCount: Int? = nil, runningSince startedAt: Date? = nil) {
+        self.name = name
+        self.restartCount = restartCount
+        self.state = startedAt.map { State(running: State.Running(startedAt: $0)) }
+    }
 }
 
 public struct PodList: Codable, Sendable {

@@ -4,6 +4,8 @@ public enum KubeAPIError: Error, CustomStringConvertible {
     case status(code: Int, Status?)
     /// The answer could not be understood.
     case malformed(String)
+    /// The call's deadline passed before it succeeded (see `bounded(by:)`).
+    case deadlineExceeded
 
     public var code: Int? {
         if case .status(let code, _) = self { code } else { nil }
@@ -22,6 +24,8 @@ public enum KubeAPIError: Error, CustomStringConvertible {
             return "HTTP \(code)" + (detail.isEmpty ? "" : " \(detail)")
         case .malformed(let why):
             return "malformed answer: \(why)"
+        case .deadlineExceeded:
+            return "deadline exceeded"
         }
     }
 }

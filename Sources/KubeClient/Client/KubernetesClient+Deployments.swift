@@ -14,9 +14,12 @@ extension KubernetesClient {
     }
 
     /// Sets `spec.replicas` with a JSON merge patch of the scale subresource.
+    /// With `resourceVersion` (of the Scale this change was decided on) the
+    /// API server applies it only if nobody changed the scale since (else
+    /// 409), so a stale decision is never applied.
     @discardableResult
-    public func setReplicas(namespace: String, deployment: String, replicas: Int) async throws -> Scale {
-        let patch = ["spec": ["replicas": replicas]]
+    public func setReplicas(namespace: String, deployment: String, replicas: Int, resourceVersion: String? = nil) async throws -> Scale {
+        let patch = ReplicasPatch(metadata: resourceVersion.map { .init(resourceVersion: $0) }, spec: .init(replicas: replicas))
         let response = try await send(
             "PATCH", Self.deploymentPath(namespace, deployment) + "/scale", body: try encode(patch),
             contentType: "application/merge-patch+json")
@@ -27,4 +30,16 @@ extension KubernetesClient {
         let path = "/apis/autoscaling/v2/namespaces/\(Self.segment(namespace))/horizontalpodautoscalers"
         return try decode(HorizontalPodAutoscalerList.self, from: try await send("GET", path)).items
     }
+}
+
+/// The merge patch of `setReplicas`.
+private struct ReplicasPatch: Encodable {
+    struct Metadata: Encodable {
+        let resourceVersion: String
+    }
+    struct Spec: Encodable {
+        let replicas: Int
+    }
+    let metadata: Metadata?
+    let spec: Spec
 }

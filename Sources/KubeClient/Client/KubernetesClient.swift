@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// A Kubernetes API client over libcurl: authentication from a
 /// `ClusterConnection`, JSON with Codable, timeouts and retries. The typed
@@ -9,17 +10,58 @@ public final class KubernetesClient: Sendable {
     public let executor: CurlExecutor
     let retry: RetryPolicy
     let requestTimeout: Double
+    /// No call, retries included, runs past this (see `bounded(by:)`).
+    let deadline: ContinuousClock.Instant?
+    /// Until when the server asked us to wait (`Retry-After` on a 429 or
+    /// 503), shared by every copy of this client: a call that gives up at
+    /// its deadline must not let the next one knock sooner.
+    let throttle: Throttle
     let logger: Logger
 
     public init(
         connection: ClusterConnection, executor: CurlExecutor, retry: RetryPolicy = RetryPolicy(),
-        requestTimeout: Double = 10, logger: Logger
+        requestTimeout: Double = 10, deadline: ContinuousClock.Instant? = nil, logger: Logger
     ) {
+        self.throttle = Throttle()
         self.connection = connection
         self.executor = executor
         self.retry = retry
         self.requestTimeout = requestTimeout
+        self.deadline = deadline
         self.logger = logger
+    }
+
+    /// The same client, with every call (each attempt's timeout and the
+    /// waits between retries) ending by `deadline`: a leader's calls must not
+    /// outlive its leadership. Nil: unbounded.
+    public func bounded(by deadline: ContinuousClock.Instant?) -> KubernetesClient {
+        KubernetesClient(self, deadline: deadline)
+    }
+
+    private init(_ client: KubernetesClient, deadline: ContinuousClock.Instant?) {
+        connection = client.connection
+        executor = client.executor
+        retry = client.retry
+        requestTimeout = client.requestTimeout
+        throttle = client.throttle
+        logger = client.logger
+        self.deadline = deadline
+    }
+
+    /// Waits out a `Retry-After` still running, unless it ends after the deadline.
+    private func waitForThrottle() async throws {
+        let until = throttle.until
+        guard until > .now else { return }
+        if let deadline, until >= deadline { throw KubeAPIError.deadlineExceeded }
+        try await Task.sleep(until: until)
+    }
+
+    /// Seconds left before the deadline, or the request timeout if sooner.
+    private func attemptTimeout() throws -> Double {
+        guard let deadline else { return requestTimeout }
+        let left = deadline - .now
+        guard left > .zero else { throw KubeAPIError.deadlineExceeded }
+        return min(requestTimeout, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
     }
 
     /// Sends a request and retries it per `RetryPolicy`. Returns the final
@@ -28,7 +70,8 @@ public final class KubernetesClient: Sendable {
               contentType: String = "application/json") async throws -> HTTPResponse {
         var attempt = 0
         while true {
-            let request = makeRequest(method, path, query: query, body: body, contentType: contentType, timeout: requestTimeout)
+            try await waitForThrottle()
+            let request = makeRequest(method, path, query: query, body: body, contentType: contentType, timeout: try attemptTimeout())
             let wait: Double
             do {
                 let response = try await executor.perform(request)
@@ -36,12 +79,15 @@ public final class KubernetesClient: Sendable {
                 guard RetryPolicy.isRetryable(status: response.status), attempt + 1 < retry.maxAttempts else {
                     throw Self.apiError(response)
                 }
-                wait = retry.delay(afterAttempt: attempt, retryAfter: RetryPolicy.retryAfter(response), random: .random(in: 0..<1))
+                let retryAfter = RetryPolicy.retryAfter(response)
+                wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, random: .random(in: 0..<1))
+                if retryAfter != nil { throttle.hold(until: .now + .seconds(wait)) }
                 logger.notice("kube-retry", metadata: ["method": "\(method)", "path": "\(path)", "status": "\(response.status)", "wait": "\(wait)"])
             } catch let error as TransportError where error.isTransient && attempt + 1 < retry.maxAttempts {
                 wait = retry.delay(afterAttempt: attempt, retryAfter: nil, random: .random(in: 0..<1))
                 logger.notice("kube-retry", metadata: ["method": "\(method)", "path": "\(path)", "error": "\(error)", "wait": "\(wait)"])
             }
+            if let deadline, ContinuousClock.now + .seconds(wait) >= deadline { throw KubeAPIError.deadlineExceeded }
             try await Task.sleep(for: .seconds(wait))
             attempt += 1
         }
@@ -88,5 +134,18 @@ public final class KubernetesClient: Sendable {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+/// The end of the server's last `Retry-After`.
+final class Throttle: Sendable {
+    private let state = Mutex(ContinuousClock.now)
+
+    var until: ContinuousClock.Instant {
+        state.withLock { $0 }
+    }
+
+    func hold(until instant: ContinuousClock.Instant) {
+        state.withLock { $0 = max($0, instant) }
     }
 }

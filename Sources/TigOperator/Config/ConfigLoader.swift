@@ -112,6 +112,7 @@ public enum ConfigLoader {
             try require(config.maxReplicas >= 1, "expected at least 1", node)
         },
         "interval": { config, node throws(YAMLError) in config.interval = try duration(node) },
+        "surgeTimeout": { config, node throws(YAMLError) in config.surgeTimeout = try duration(node) },
         "leaderElection": { config, node throws(YAMLError) in config.leaderElection = try node.bool() },
         "dryRun": { config, node throws(YAMLError) in config.dryRun = try node.bool() },
     ]

@@ -38,6 +38,8 @@ public struct OperatorConfig: Sendable, Equatable {
     public var maxReplicas = 10
     /// How often the operator scrapes and decides.
     public var interval = Duration.seconds(15)
+    /// How long a surge pod may take to become Ready before the surge is undone.
+    public var surgeTimeout = Duration.seconds(600)
     public var leaderElection = true
     /// Log decisions without acting on them.
     public var dryRun = false
@@ -49,7 +51,8 @@ public struct OperatorConfig: Sendable, Equatable {
     public var mitosis: MitosisConfig {
         MitosisConfig(
             lifetime: lifetime.seconds, lifetimeJitter: lifetimeJitter, normalRate: normalRate, tolerance: tolerance,
-            minReplicas: minReplicas, maxReplicas: maxReplicas, minimumWindow: interval.seconds)
+            minReplicas: minReplicas, maxReplicas: maxReplicas, minimumWindow: interval.seconds,
+            surgeTimeout: surgeTimeout.seconds)
     }
 }
 

@@ -17,6 +17,8 @@ final class Controller {
         let logger: Logger
         /// The leader's term, nil while not leading. Always 0 without leader election.
         let term: @Sendable () -> Int?
+        /// When the leadership lapses unless renewed; nil without leader election.
+        let deadline: @Sendable () -> ContinuousClock.Instant?
     }
 
     private let deps: Dependencies
@@ -66,9 +68,12 @@ final class Controller {
         }
 
         let config = deps.config
-        let autoscaler = try await deps.client.listHorizontalPodAutoscalers(namespace: config.namespace)
+        // Everything this interval asks or changes ends with the leadership.
+        let deadline = deps.deadline()
+        let client = deps.client.bounded(by: deadline)
+        let autoscaler = try await client.listHorizontalPodAutoscalers(namespace: config.namespace)
             .first { $0.targets(deployment: config.deployment) }
-        let scale = try await deps.client.getScale(namespace: config.namespace, deployment: config.deployment)
+        let scale = try await client.getScale(namespace: config.namespace, deployment: config.deployment)
         let targets = ObservationBuilder.scrapeTargets(pods)
         let counters = await deps.scraper.scrape(targets)
         if counters.count < targets.count {
@@ -85,13 +90,16 @@ final class Controller {
         deps.metrics.record(decision, replicas: scale.replicas, readyPods: states.filter { $0.ready && !$0.terminating }.count)
         log(decision, replicas: scale.replicas)
 
+        let term = deps.term
+        let grounds = ActionApplier.Grounds(
+            replicas: scale.replicas, deadline: deadline, stillLeading: { term() == currentTerm })
         if case .refuse(let message)? = decision.actions.first {
-            if refusal != message { _ = await deps.applier.apply(decision.actions) }
+            if refusal != message { _ = await deps.applier.apply(decision.actions, on: grounds) }
             refusal = message
             return
         }
         refusal = nil
-        let applied = await deps.applier.apply(decision.actions)
+        let applied = await deps.applier.apply(decision.actions, on: grounds)
         // The new retirement state holds only if its replica change went
         // through: a surge that failed must be tried again, and a pod marked
         // but not scaled in is still waiting for its scale-in. A dry run

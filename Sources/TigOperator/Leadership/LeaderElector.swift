@@ -32,6 +32,9 @@ public final class LeaderElector: Sendable {
 
     private struct State: Sendable {
         var leading = false
+        /// Leadership lapses at this instant unless a renewal extends it:
+        /// the start of the last successful renewal plus the renew deadline.
+        var until = ContinuousClock.now
         /// Incremented on every acquisition, so the controller can tell a
         /// new term from a continuing one and drop state from an old one.
         var term = 0
@@ -54,9 +57,17 @@ public final class LeaderElector: Sendable {
         self.logger = logger
     }
 
-    /// The current term while leading, nil otherwise.
+    /// The current term while leading, nil otherwise: also the moment the
+    /// renew deadline passes without a renewal, even while a renewal is
+    /// still under way.
     public var term: Int? {
-        state.withLock { $0.leading ? $0.term : nil }
+        state.withLock { $0.leading && ContinuousClock.now < $0.until ? $0.term : nil }
+    }
+
+    /// When leadership lapses unless renewed; nil while not leading. Every
+    /// call made as leader is bounded by it.
+    public var deadline: ContinuousClock.Instant? {
+        state.withLock { $0.leading ? $0.until : nil }
     }
 
     /// Campaigns and renews until the task is cancelled, then releases the Lease if held.
@@ -72,11 +83,15 @@ public final class LeaderElector: Sendable {
         }
     }
 
-    fileprivate func setLeading(_ leading: Bool, reason: String) {
+    fileprivate func setLeading(_ leading: Bool, until: ContinuousClock.Instant = .now, reason: String) {
         let changed = state.withLock { state in
-            guard state.leading != leading else { return false }
-            state.leading = leading
+            let lapsed = state.leading && ContinuousClock.now >= state.until
+            state.until = until
+            guard state.leading != leading || (leading && lapsed) else { return false }
+            // A term that lapsed is over, even if the next renewal succeeds:
+            // the controller must start the next one from the cluster again.
             if leading { state.term += 1 }
+            state.leading = leading
             return true
         }
         guard changed else { return }
@@ -100,10 +115,11 @@ public final class LeaderElector: Sendable {
 
         mutating func step() async {
             let leading = elector.term != nil
+            let started = ContinuousClock.now
             do {
                 if try await acquireOrRenew() {
-                    lastRenewal = .now
-                    elector.setLeading(true, reason: "")
+                    lastRenewal = started
+                    elector.setLeading(true, until: started + elector.timing.renewDeadline, reason: "")
                 } else if leading {
                     elector.setLeading(false, reason: "another holder took the Lease")
                 }
@@ -120,11 +136,14 @@ public final class LeaderElector: Sendable {
         /// True when we hold the Lease after this step.
         private mutating func acquireOrRenew() async throws -> Bool {
             let now = Date()
-            guard var lease = try await elector.client.getLease(namespace: elector.namespace, name: elector.name) else {
+            // No renewal outlives the renew deadline (retries included): a
+            // late success would extend a leadership already given up.
+            let client = elector.client.bounded(by: ContinuousClock.now + elector.timing.renewDeadline)
+            guard var lease = try await client.getLease(namespace: elector.namespace, name: elector.name) else {
                 let spec = Lease.Spec(
                     holderIdentity: elector.identity, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now,
                     leaseTransitions: 0)
-                let created = try await elector.client.createLease(
+                let created = try await client.createLease(
                     Lease(metadata: ObjectMeta(name: elector.name, namespace: elector.namespace), spec: spec))
                 observe(created.spec)
                 return true
@@ -143,7 +162,7 @@ public final class LeaderElector: Sendable {
             lease.spec.holderIdentity = elector.identity
             lease.spec.leaseDurationSeconds = leaseSeconds
             lease.spec.renewTime = now
-            observe(try await elector.client.updateLease(lease).spec)
+            observe(try await client.updateLease(lease).spec)
             return true
         }
 
@@ -171,8 +190,11 @@ public final class LeaderElector: Sendable {
             }
         }
 
+        /// The lease duration in whole seconds, rounded up: a shorter lease
+        /// than configured would let a candidate take over while we act.
         private var leaseSeconds: Int {
-            Int(elector.timing.leaseDuration.components.seconds)
+            let (seconds, attoseconds) = elector.timing.leaseDuration.components
+            return Int(seconds) + (attoseconds > 0 ? 1 : 0)
         }
     }
 }
