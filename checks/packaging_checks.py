@@ -8,6 +8,7 @@ counts them, and the exit status is 1 if any failed.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -292,6 +293,58 @@ def server_contract(name: str, objects: list[dict], values: dict) -> list[str]:
              "APIKEY does not come from apiKey.existingSecret")  # fmt: skip
     else:
         want("APIKEY" not in env, "APIKEY is set without apiKey.existingSecret")
+    want(env.get("TIG_REPLICAS", {}).get("value") == str(values["cluster"]["replicas"]),
+         "TIG_REPLICAS is not cluster.replicas")  # fmt: skip
+    findings += cluster_secret_contract(name, objects, values, pod, container)
+    return findings
+
+
+def cluster_secret_contract(name: str, objects: list[dict], values: dict, pod: dict, container: dict) -> list[str]:
+    """TIG_CLUSTER_SECRET_FILE is a file of the cluster Secret (the chart's own,
+    random one, or cluster.secret.existingSecret) that only the server can read."""
+    findings: list[str] = []
+
+    def want(condition: bool, message: str) -> None:
+        if not condition:
+            findings.append(f"{name}: {message}")
+
+    wanted = values["cluster"]["secret"]
+    created = f"{one(objects, 'Deployment', 'server')['metadata']['name']}-cluster"
+    secret_name = wanted["existingSecret"] or (created if wanted["create"] else "")
+    secrets = {obj["metadata"]["name"]: obj for obj in find(objects, "Secret")}
+    path = next((e.get("value") for e in container.get("env", []) if e["name"] == "TIG_CLUSTER_SECRET_FILE"), None)
+    if not secret_name:
+        want(path is None, "TIG_CLUSTER_SECRET_FILE is set without a cluster secret")
+        want(created not in secrets, f"Secret {created} is created with cluster.secret.create off")
+        return findings
+    if wanted["existingSecret"]:
+        want(created not in secrets, f"Secret {created} is created although cluster.secret.existingSecret is set")
+    else:
+        secret = secrets.get(created)
+        want(secret is not None, f"cluster.secret.create renders no Secret {created}")
+        if secret is not None:
+            value = base64.b64decode(secret.get("data", {}).get("secret", "")).rstrip()
+            want(len(value) >= 16, f"Secret {created}'s key `secret` is shorter than the server's 16 bytes")
+    if path is None:
+        return [*findings, f"{name}: TIG_CLUSTER_SECRET_FILE is not set, yet there is a cluster secret"]
+    mounts = container.get("volumeMounts", [])
+    mount = next((m for m in mounts if path.startswith(m["mountPath"].rstrip("/") + "/")), None)
+    volume = next((v for v in pod.get("volumes", []) if mount and v["name"] == mount["name"]), {}).get("secret")
+    if mount is None or volume is None:
+        return [*findings, f"{name}: TIG_CLUSTER_SECRET_FILE {path} is not in a mounted Secret volume"]
+    want(volume.get("secretName") == secret_name, f"{path} is mounted from another Secret than {secret_name}")
+    want(mount.get("readOnly") is True, f"{path} is not mounted read-only")
+    want("subPath" not in mount, f"{path} is mounted with subPath, which never sees an edited Secret")
+    relative = path[len(mount["mountPath"].rstrip("/")) + 1:]
+    items = volume.get("items")
+    item = next((i for i in items if i["path"] == relative), None) if items else {"key": relative}
+    want(item is not None and item["key"] == "secret", f"{path} is not the Secret's key `secret`")
+    # Secret volume files are owned by root, group fsGroup: the server (non-root)
+    # reads the file through its group, and nobody else may.
+    mode = (item or {}).get("mode", volume.get("defaultMode", 0o644))
+    want(pod.get("securityContext", {}).get("fsGroup") is not None,
+         f"{path} is owned by root and no fsGroup lets the server read it")  # fmt: skip
+    want(mode & 0o040 and not mode & 0o007, f"{path} has mode {mode:o}: not readable by group fsGroup only")
     return findings
 
 
@@ -360,7 +413,7 @@ def check_chart_contract(rendered: Rendered) -> str:
         except Failed as failed:
             findings += [f"{name}: {finding}" for finding in failed.findings]
     expect(findings)
-    return "pods, Services, TLS, API key, operator config and RBAC (docs/DESIGN.md)"
+    return "pods, Services, TLS, API key, cluster secret, operator config and RBAC (docs/DESIGN.md)"
 
 
 def check_operator_dir(rendered: Rendered) -> str:
@@ -400,7 +453,7 @@ def check_manifests() -> str:
     drift = render.manifest_drift()
     if drift:
         raise Failed(["manifests/tig.yaml differs from the chart; run manifests/generate.sh", *drift.splitlines()[:40]])
-    return "manifests/tig.yaml is the chart rendered with defaults"
+    return "manifests/tig.yaml is the chart rendered with defaults (no cluster secret)"
 
 
 def check_values_docs() -> str:

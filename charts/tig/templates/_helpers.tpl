@@ -53,6 +53,19 @@ The headless Service's fully qualified DNS name (TIG_CLUSTER).
 {{- end }}
 
 {{/*
+The Secret holding the cluster secret: cluster.secret.existingSecret, else the
+one the chart creates; empty when there is none (peers are then trusted by
+their address alone).
+*/}}
+{{- define "tig.clusterSecretName" -}}
+{{- if .Values.cluster.secret.existingSecret }}
+{{- .Values.cluster.secret.existingSecret }}
+{{- else if .Values.cluster.secret.create }}
+{{- printf "%s-cluster" (include "tig.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/*
 chart-version, for the helm.sh/chart label.
 */}}
 {{- define "tig.chart" -}}
@@ -242,6 +255,9 @@ Refuse value combinations that would install a broken cluster.
 {{- if and (eq .Values.ingress.mode "terminate") (not .Values.ingress.tlsSecretName) }}
 {{- fail "ingress.mode terminate needs ingress.tlsSecretName: the Secret holding the certificate for ingress.hosts" }}
 {{- end }}
+{{- end }}
+{{- if and (include "tig.clusterSecretName" .) (kindIs "invalid" .Values.podSecurityContext.fsGroup) }}
+{{- fail "the cluster secret file is owned by root and readable by group podSecurityContext.fsGroup only: set fsGroup (the server's group, 65532), or set cluster.secret.create=false and no existingSecret" }}
 {{- end }}
 {{- if .Values.operator.enabled }}
 {{- $cfg := .Values.operator.config }}
