@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tig", targets: ["tig"]),
         .executable(name: "tig-operator", targets: ["tig-operator"]),
+        .executable(name: "tig-fuzz", targets: ["tig-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -117,6 +118,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The fuzz target of the front's parsers (scripts/sanitize.sh): libFuzzer's
+        // when built with -sanitize=fuzzer -DFUZZING, else a corpus replayer.
+        .executableTarget(
+            name: "tig-fuzz",
+            dependencies: ["TigAddress", "TigHTTP", .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: [.enableExperimentalFeature("Extern")]
         ),
         .testTarget(name: "TigCommandLineTests", dependencies: ["TigCommandLine"]),
         .testTarget(name: "TigAddressTests", dependencies: ["TigAddress", "TigStore"]),

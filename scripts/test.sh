@@ -40,3 +40,6 @@ checks/packaging.sh
 
 echo "== container: the runtime image built with podman from this build, run and exercised"
 checks/container-smoke.sh "$bin"
+
+echo "== sanitizers: fuzzing the front's parsers, unit tests under ASan"
+scripts/sanitize.sh

@@ -63,10 +63,12 @@ public final class APIKeyAuthority: Sendable {
         case "bearer":
             return credentials
         case "basic":
+            // The first colon byte: a Character search would miss a colon
+            // that a combining mark after it joins into one grapheme.
             guard let decoded = Data(base64Encoded: credentials), let text = String(data: decoded, encoding: .utf8),
-                  let colon = text.firstIndex(of: ":")
+                  let colon = text.utf8.firstIndex(of: UInt8(ascii: ":"))
             else { return nil }
-            return String(text[text.index(after: colon)...])
+            return String(text[text.utf8.index(after: colon)...])
         default:
             return nil
         }

@@ -13,6 +13,23 @@ enum BurstPart {
     case remote(Peer, BlockAddress, refuseChannels: Bool)
 }
 
+/// The burst-list parser, `package` (not public API) so that the fuzz
+/// target `tig-fuzz` drives this very code.
+package enum BurstList {
+    /// Block paths only, one per line (CRLF allowed, empty lines skipped).
+    /// Nil when any line is something else.
+    package static func addresses(in bytes: [UInt8]) -> [BlockAddress]? {
+        var addresses: [BlockAddress] = []
+        for var line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if line.isEmpty { continue }
+            guard let address = BlockAddress(path: line) else { return nil }
+            addresses.append(address)
+        }
+        return addresses
+    }
+}
+
 /// Why a burst cannot be answered.
 enum BurstRefusal: Error {
     case missing
@@ -38,7 +55,7 @@ extension Exchange {
     func burst(list: StoredBlock) throws {
         defer { list.close() }
         guard list.size <= Self.burstListLimit else { return writer.fail(.badRequest) }
-        guard let addresses = Self.burstLines(try list.readAll()) else { return writer.fail(.badRequest) }
+        guard let addresses = BurstList.addresses(in: try list.readAll()) else { return writer.fail(.badRequest) }
         var parts: [BurstPart?] = []
         var lookups: [(index: Int, address: BlockAddress, refuseChannels: Bool)] = []
         for address in addresses {
@@ -101,19 +118,6 @@ extension Exchange {
             startNext()
         }
         return done.futureResult
-    }
-
-    /// Parses a burst list: block paths only, one per line (CRLF allowed,
-    /// empty lines skipped). Nil when any line is something else.
-    static func burstLines(_ bytes: [UInt8]) -> [BlockAddress]? {
-        var addresses: [BlockAddress] = []
-        for var line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            if line.isEmpty { continue }
-            guard let address = BlockAddress(path: line) else { return nil }
-            addresses.append(address)
-        }
-        return addresses
     }
 
     private enum LocalResolution {

@@ -33,7 +33,11 @@ public struct PeerCredentials: Sendable {
     /// proof passes here: the caller checks the source address.
     public func accepts(_ proof: String, method: HTTPMethod, uri: String, now: Int64 = Self.now) -> Bool {
         let fields = proof.split(separator: " ", omittingEmptySubsequences: false)
-        guard fields.count == 2, let seconds = Int64(fields[0]), abs(now - seconds) <= Self.tolerance else { return false }
+        // The seconds are the client's: `now - seconds` is overflow-checked
+        // (`-9223372036854775808` trapped, and took the pod down).
+        guard fields.count == 2, let seconds = Int64(fields[0]) else { return false }
+        let (age, overflow) = now.subtractingReportingOverflow(seconds)
+        guard !overflow, age.magnitude <= Self.tolerance.magnitude else { return false }
         guard let secret else { return fields[1] == "-" }
         let expected = HMACSHA256.code(for: Self.message(seconds, method, uri), key: secret)
         return HMACSHA256.equal(Array(Self.hex(expected).utf8), Array(fields[1].utf8))

@@ -64,4 +64,12 @@ import TigStore
         #expect(open.accepts(open.proof(method: .GET, uri: "/", at: 5), method: .GET, uri: "/", now: 5))
         #expect(!open.accepts("5 deadbeef", method: .GET, uri: "/", now: 5))
     }
+
+    /// Found by tig-fuzz: `now - seconds` trapped on a client's seconds.
+    @Test func extremeSecondsAreRefusedNotATrap() {
+        let open = PeerCredentials(secret: nil)
+        #expect(!open.accepts("-9223372036854775808 -", method: .GET, uri: "/", now: 1_700_000_000))
+        #expect(!open.accepts("9223372036854775807 -", method: .GET, uri: "/", now: -1_700_000_000))
+        #expect(!credentials.accepts("-9223372036854775808 00", method: .GET, uri: "/", now: 1))
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TigAddress
 @testable import TigHTTP
@@ -77,5 +78,21 @@ import TigStore
     @Test(arguments: ["text", "text/", "/plain", "text/plain\r\nX-Injected: 1", "text/plain; charset", "te xt/plain", "text/plain;", ""])
     func refusesAnythingElse(_ text: String) {
         #expect(!MediaType.isValid(text))
+    }
+}
+
+@Suite struct PresentedKeyTests {
+    @Test func theQueryKeyWinsOverTheHeader() {
+        #expect(APIKeyAuthority.presentedKey(query: "q", authorization: "Bearer h") == "q")
+        #expect(APIKeyAuthority.presentedKey(query: nil, authorization: "Bearer h") == "h")
+    }
+
+    /// Found by tig-fuzz: a Character search for the colon missed it when
+    /// the password began with a combining mark (`:` + U+031C is one grapheme).
+    @Test func theBasicPasswordIsEverythingAfterTheFirstColonByte() {
+        for password in ["s3cr3t", "\u{31C}peg", "a:b", ""] {
+            let header = "Basic " + Data(("user:" + password).utf8).base64EncodedString()
+            #expect(APIKeyAuthority.presentedKey(query: nil, authorization: header) == password)
+        }
     }
 }
