@@ -56,20 +56,55 @@ public final class ClusterNetwork: PeerNetwork {
     }
 
     public func fallback(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
-        guard degraded || directory.changed(within: settling) else {
-            // Steady: only the primary before the last change may still
-            // hold it, if its rebalancer has not handed it over yet.
-            guard let primary = previousPrimary(of: address), !asked.contains(primary) else {
-                return eventLoop.makeSucceededFuture(nil)
+        fallbackPeers(for: address, excluding: asked, degraded: degraded, on: eventLoop).flatMap { peers in
+            self.firstHolder(of: address, among: peers, on: eventLoop).map { found in
+                if case .holder(let peer) = found { peer } else { nil }
             }
-            return firstHolder(of: address, among: [primary], on: eventLoop)
+        }
+    }
+
+    public func slotHolder(of address: BlockAddress, excluding asked: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<SlotHolder> {
+        fallbackPeers(for: address, excluding: asked, degraded: false, on: eventLoop).flatMap { peers in
+            // A draining member may hold any slot until its last handover
+            // pass ends and it says it is gone, also once its listener is
+            // closed: it is always asked, and its refusal is no "not here".
+            // The members not to ask are asked then too: one that holds the
+            // slot already may act on it (a handover to it cannot fork it).
+            let local = self.directory.identity
+            let draining = self.directory.membership.draining.filter { $0 != local }
+            let extra = draining.isEmpty ? [] : Array(draining) + asked.filter { $0 != local }
+            let peers = peers + Set(extra).subtracting(peers)
+            return self.firstHolder(of: address, among: peers, patience: Self.slotProbeTimeout, refusalIsSilence: draining, on: eventLoop).map { found in
+                switch found {
+                case .holder(let peer): .peer(peer)
+                case .none(degraded: false): .nowhere
+                case .none(degraded: true): .unknown
+                }
+            }
+        }
+    }
+
+    /// How long a member that may hold a key slot is waited on before an
+    /// operation on the slot is refused (503): far longer than a read's
+    /// probe, since acting elsewhere while it holds the slot would fork it
+    /// (a `setifnot` won twice, appended lines dropped at the handover).
+    static let slotProbeTimeout = TimeAmount.seconds(5)
+
+    /// Who else may hold `address`: in a steady cluster only the primary
+    /// home before the last change, which may not have handed it over yet;
+    /// right after a change, or when a home failed, every member.
+    private func fallbackPeers(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<[Peer]> {
+        guard degraded || directory.changed(within: settling) else {
+            guard let primary = previousPrimary(of: address), !asked.contains(primary) else {
+                return eventLoop.makeSucceededFuture([])
+            }
+            return eventLoop.makeSucceededFuture([primary])
         }
         // Right after a change the members may not agree yet on who is in
         // the cluster: re-resolve (at most every `missRefresh`, shared by
         // concurrent lookups), then ask every member not asked yet.
-        return directory.refreshIfOlder(than: Self.missRefresh, on: eventLoop).flatMap { membership in
-            let others = membership.peers.filter { !asked.contains($0) && !membership.down.contains($0) }
-            return self.firstHolder(of: address, among: others, on: eventLoop)
+        return directory.refreshIfOlder(than: Self.missRefresh, on: eventLoop).map { membership in
+            membership.peers.filter { !asked.contains($0) && !membership.down.contains($0) }
         }
     }
 
@@ -114,22 +149,28 @@ public final class ClusterNetwork: PeerNetwork {
             switch probe {
             case .holds: return eventLoop.makeSucceededFuture(.holder(home))
             case .absent: return self.firstHolder(of: address, inOrder: homes.dropFirst(), degraded: degraded, on: eventLoop)
-            case .slow, .unreachable: return self.firstHolder(of: address, inOrder: homes.dropFirst(), degraded: true, on: eventLoop)
+            case .slow, .broken, .unreachable: return self.firstHolder(of: address, inOrder: homes.dropFirst(), degraded: true, on: eventLoop)
             }
         }
     }
 
     /// Asks `peers` in parallel: the first to answer yes wins; when every
-    /// one has answered no, or failed, or the probe timeout passed, nil.
-    private func firstHolder(of address: BlockAddress, among peers: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
-        guard !peers.isEmpty else { return eventLoop.makeSucceededFuture(nil) }
-        let found = eventLoop.makePromise(of: Peer?.self)
-        let unanswered = NIOLoopBoundBox(peers.count, eventLoop: eventLoop)
+    /// one has answered no or could not be reached, none; when one did not
+    /// answer within `patience` (the probe timeout by default), or its
+    /// connection broke, or one of `refusalIsSilence` refused it, none,
+    /// degraded.
+    private func firstHolder(of address: BlockAddress, among peers: [Peer], patience: TimeAmount? = nil, refusalIsSilence: Set<Peer> = [], on eventLoop: any EventLoop) -> EventLoopFuture<Search> {
+        guard !peers.isEmpty else { return eventLoop.makeSucceededFuture(.none(degraded: false)) }
+        let found = eventLoop.makePromise(of: Search.self)
+        let unanswered = NIOLoopBoundBox((count: peers.count, degraded: false), eventLoop: eventLoop)
         for peer in peers {
-            client.probe(address, peer: peer, on: eventLoop).whenSuccess { probe in
-                unanswered.value -= 1
-                if probe == .holds { found.succeed(peer) }
-                if unanswered.value == 0 { found.succeed(nil) }
+            client.probe(address, peer: peer, within: patience, on: eventLoop).whenSuccess { probe in
+                unanswered.value.count -= 1
+                if probe == .holds { found.succeed(.holder(peer)) }
+                if probe == .slow || probe == .broken || (probe == .unreachable && refusalIsSilence.contains(peer)) {
+                    unanswered.value.degraded = true
+                }
+                if unanswered.value.count == 0 { found.succeed(.none(degraded: unanswered.value.degraded)) }
             }
         }
         return found.futureResult

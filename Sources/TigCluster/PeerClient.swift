@@ -64,19 +64,41 @@ public final class PeerClient: Sendable {
         case absent
         /// No answer within the probe timeout: busy, perhaps, not gone.
         case slow
+        /// The connection broke before the answer (closed or reset while
+        /// asking, as when the peer exits): it may or may not hold it.
+        case broken
         /// The connection failed: refused, reset, no route.
         case unreachable
     }
 
     /// Asks `peer` whether it holds `address` (a forwarded HEAD, answered
-    /// from its own store only).
-    public func probe(_ address: BlockAddress, peer: Peer, on eventLoop: any EventLoop) -> EventLoopFuture<Probe> {
+    /// from its own store only), waiting the probe timeout for the answer;
+    /// with `patience`, that long, asking again (up to `brokenRetries`
+    /// times, `brokenPause` apart) while the connection breaks: a peer that
+    /// exits breaks every connection it had, and refuses the next ones.
+    public func probe(_ address: BlockAddress, peer: Peer, within patience: TimeAmount? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<Probe> {
+        let deadline = NIODeadline.now() + (patience ?? probeTimeout)
+        @Sendable func ask(retries: Int) -> EventLoopFuture<Probe> {
+            probe(address, peer: peer, until: deadline, on: eventLoop).flatMap { probe in
+                guard probe == .broken, retries > 0, NIODeadline.now() + Self.brokenPause < deadline else {
+                    return eventLoop.makeSucceededFuture(probe)
+                }
+                return eventLoop.flatScheduleTask(in: Self.brokenPause) { ask(retries: retries - 1) }.futureResult
+            }
+        }
+        return ask(retries: patience == nil ? 0 : Self.brokenRetries)
+    }
+
+    static let brokenRetries = 5
+    static let brokenPause = TimeAmount.milliseconds(50)
+
+    private func probe(_ address: BlockAddress, peer: Peer, until deadline: NIODeadline, on eventLoop: any EventLoop) -> EventLoopFuture<Probe> {
         do {
             let probe = try request(.HEAD, address.path, on: peer)
-            return client.execute(request: probe, eventLoop: .delegateAndChannel(on: eventLoop), deadline: .now() + probeTimeout)
+            return client.execute(request: probe, eventLoop: .delegateAndChannel(on: eventLoop), deadline: deadline)
                 .map { $0.status == .ok ? Probe.holds : Probe.absent }
                 .recover { [unreachable] error in
-                    guard Self.isUnreachable(error) else { return .slow }
+                    guard Self.isUnreachable(error) else { return NIODeadline.now() < deadline ? .broken : .slow }
                     unreachable(peer)
                     return .unreachable
                 }

@@ -179,6 +179,9 @@ public final class Rebalancer: Sendable {
                 let answer = try await client.push(.PUT, uri, body: file, to: primary, refuseChannels: true)
                 // 409: the receiver already holds a value there, which is newer.
                 guard answer.status == .ok || answer.status == .conflict else { return .failed }
+                if answer.status == .conflict {
+                    logger.notice("handover-kept-theirs", metadata: ["peer": "\(primary)", "address": "\(address)", "bytes": "\(file.size)"])
+                }
                 return try await settle(address, handedOver: file, at: primary, apiKey: key)
             } catch {
                 logger.debug("handover-failed", metadata: ["peer": "\(primary)", "address": "\(address)", "error": "\(error)"])

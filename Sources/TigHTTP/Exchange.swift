@@ -171,8 +171,10 @@ final class Exchange {
     /// A key-slot operation (`take`, `DELETE`, a write) on an address this
     /// pod does not hold. It runs where the slot is, so that exactly one pod
     /// decides: at a previous home that has not handed it over yet, or any
-    /// member right after a membership change (the fallback), else at the
-    /// primary home, which is `atPrimary` when this pod is the primary.
+    /// member right after a membership change, else at the primary home,
+    /// which is `atPrimary` when this pod is the primary. When a member that
+    /// may hold the slot does not answer, nothing runs (503): running at the
+    /// primary then could fork the slot.
     ///
     /// A holder that answers 404 did nothing (the slot left it meanwhile):
     /// the primary is asked then. A holder that fails is not asked around,
@@ -181,14 +183,18 @@ final class Exchange {
     func runAtSlot(_ address: BlockAddress, body: IncomingBlock?, atPrimary: @escaping () -> Void) {
         guard let network = peers else { return atPrimary() }
         let placement = network.placement(of: address)
-        network.fallback(for: address, excluding: Array(placement.homes.prefix(1)), degraded: false, on: eventLoop)
+        network.slotHolder(of: address, excluding: Array(placement.homes.prefix(1)), on: eventLoop)
             .assumeIsolated().whenComplete { [self] result in
-                guard case .success(let holder?) = result, holder != placement.local else {
-                    return runAtPrimary(address, body: body, through: network, atPrimary: atPrimary)
-                }
-                relay(to: holder, body: body, askAgain: RelaySink.AskAgain(afterNotFound: true, afterAnyFailure: false) { [self] _ in
+                switch result {
+                case .success(.peer(let holder)) where holder != placement.local:
+                    relay(to: holder, body: body, askAgain: RelaySink.AskAgain(afterNotFound: true, afterAnyFailure: false) { [self] _ in
+                        runAtPrimary(address, body: body, through: network, atPrimary: atPrimary)
+                    })
+                case .success(.unknown):
+                    writer.fail(.serviceUnavailable)
+                default:
                     runAtPrimary(address, body: body, through: network, atPrimary: atPrimary)
-                })
+                }
             }
     }
 

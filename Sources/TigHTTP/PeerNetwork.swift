@@ -142,6 +142,15 @@ public struct Placement: Sendable {
     }
 }
 
+/// Where a key slot is, outside its primary home.
+public enum SlotHolder: Sendable, Equatable {
+    case peer(Peer)
+    /// Every member asked answered that it does not hold it.
+    case nowhere
+    /// A member asked did not answer in time.
+    case unknown
+}
+
 /// What the HTTP front asks of the cluster, once per address. The cluster
 /// module implements it; a pod without peers has none.
 public protocol PeerNetwork: Sendable {
@@ -164,6 +173,11 @@ public protocol PeerNetwork: Sendable {
     /// yet; right after a change, or when a home failed (`degraded`), every
     /// member except `asked`.
     func fallback(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?>
+
+    /// Where a key slot is now, for an operation that must run where it is:
+    /// the members `fallback` would ask (except `asked`), waited on longer;
+    /// `unknown` when one did not answer, since it may hold the slot.
+    func slotHolder(of address: BlockAddress, excluding asked: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<SlotHolder>
 
     /// Whether `address` may be moving between pods now: right after a
     /// membership change, or while its primary before the change may still

@@ -49,6 +49,23 @@ import TigStore
         }
     }
 
+    /// The slot may be on a member that did not answer: neither this pod
+    /// nor the primary home may act on it (a fresh slot there would lose
+    /// the held one at its handover).
+    @Test(arguments: ["?append=1", "?setifnot=1", "?take=1"])
+    func slotOperationIsRefusedWhileAHolderIsSilent(_ query: String) async throws {
+        let held = Mutex<BlockStore?>(nil)
+        try await withServer(network: { store in
+            held.withLock { $0 = store }
+            return HandsOverDuringLookup(store: nil, answer: .silentHolder)
+        }) { url, network in
+            let (status, _) = try await request(query == "?take=1" ? .GET : .PUT, url + Self.slot.path + query, body: query == "?take=1" ? nil : "line")
+            #expect(status == .serviceUnavailable)
+            #expect(network.relayed.load(ordering: .relaxed) == 0)
+            #expect(held.withLock { $0?.holds(Self.slot) } == false)
+        }
+    }
+
     @Test func readOfABlockThatNeverArrivesIsStillNotFound() async throws {
         try await withServer(network: { _ in HandsOverDuringLookup(store: nil, answer: .missEverywhere) }) { url, _ in
             let (status, body) = try await request(.GET, url + Self.slot.path)
@@ -104,6 +121,8 @@ final class HandsOverDuringLookup: PeerNetwork {
         case missEverywhere
         /// A peer held it at the probe, and answers the relayed request 404.
         case goneFromPeer
+        /// A member that may hold the slot does not answer the probe.
+        case silentHolder
     }
 
     private let store: BlockStore?
@@ -135,6 +154,13 @@ final class HandsOverDuringLookup: PeerNetwork {
                 _ = try store.writeSlot(address, body: value, mode: .createOnly)
             }
             return answer == .goneFromPeer ? BlockArrivesDuringLookupTests.peer : nil
+        }
+    }
+
+    func slotHolder(of address: BlockAddress, excluding asked: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<SlotHolder> {
+        guard answer != .silentHolder else { return eventLoop.makeSucceededFuture(.unknown) }
+        return fallback(for: address, excluding: asked, degraded: false, on: eventLoop).map { holder in
+            holder.map(SlotHolder.peer) ?? .nowhere
         }
     }
 

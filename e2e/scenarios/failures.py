@@ -142,8 +142,12 @@ class AppendedLines:
         """`<path> <line> xN` for every acknowledged line not found exactly once."""
         wrong = []
         for path, lines in self._acked.items():
-            found = Counter(expect(request("GET", base + path), 200).content.decode().splitlines())
-            wrong += [f"{path} {line} x{found[line]}" for line in lines if found[line] != 1]
+            body = expect(request("GET", base + path), 200).content.decode()
+            found = Counter(body.splitlines())
+            missing = [f"{path} {line} x{found[line]}" for line in lines if found[line] != 1]
+            if missing:  # what the slot holds instead, for the diagnosis
+                missing[0] += f" (of {len(lines)} acknowledged lines; it holds {len(found)} lines, from {body[:40]!r})"
+            wrong += missing
         return wrong
 
 
