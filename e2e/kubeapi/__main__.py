@@ -8,6 +8,7 @@ import logging
 import signal
 
 from .config import EmulatorConfig
+from .rolechart import load_file
 from .server import Emulator
 
 
@@ -27,14 +28,23 @@ def _arguments() -> argparse.Namespace:
                         help="seconds between watch BOOKMARK events (default 60)")
     parser.add_argument("--history", type=int, default=10000,
                         help="changes kept for watch replay before older resourceVersions expire (default 10000)")
+    parser.add_argument("--role", metavar="FILE",
+                        help="Role/RoleBinding YAML or JSON to enforce (default: the chart's operator Role)")
+    parser.add_argument("--no-rbac", action="store_true", help="let every authenticated user do everything")
+    parser.add_argument("--informer-lag", type=float, default=0.1,
+                        help="seconds the controllers' view lags behind the store (default 0.1)")
+    parser.add_argument("--too-large-rv-wait", type=float, default=3.0,
+                        help="seconds a list waits for a future resourceVersion before 504 (default 3)")
     parser.add_argument("--log-level", default="WARNING")
     return parser.parse_args()
 
 
 async def _serve(args: argparse.Namespace) -> None:
     config = EmulatorConfig(controllers=not args.no_controllers, auto_kubelet=args.auto_kubelet,
-                            bookmark_interval=args.bookmark_interval)
-    emulator = Emulator(args.state_dir, args.host, args.port, config, tuple(args.san), args.history)
+                            bookmark_interval=args.bookmark_interval, rbac=not args.no_rbac,
+                            informer_lag=args.informer_lag, too_large_rv_wait=args.too_large_rv_wait)
+    policy = load_file(args.role) if args.role else None
+    emulator = Emulator(args.state_dir, args.host, args.port, config, tuple(args.san), args.history, policy)
     url = await emulator.start()
     print(f"kubeapi listening on {url}", flush=True)
     stopped = asyncio.Event()

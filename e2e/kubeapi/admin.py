@@ -1,14 +1,18 @@
 """The test-control API under /_emulator/ (no authentication): faults, the
-request log, watch severing, compaction, state dumps, reset, token
-rotation and live settings. README.md documents every endpoint."""
+request log, watch severing, compaction, state dumps, reset, credentials
+(rotation, new tokens), what nodes do to pods (readiness, eviction,
+completion) and live settings. README.md documents every endpoint."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
+import asyncio
+
 from aiohttp import web
 
+from . import podcontrol
 from .resources import preferred
 from .responses import json_response
 from .status import bad_request
@@ -30,6 +34,7 @@ async def _json(request: web.Request, default):
 class AdminApi:
     def __init__(self, emulator: "Emulator"):
         self.emulator = emulator
+        self._tasks: set[asyncio.Task] = set()
 
     def routes(self) -> list:
         return [
@@ -45,6 +50,10 @@ class AdminApi:
             web.get("/_emulator/objects", self.objects),
             web.post("/_emulator/reset", self.reset),
             web.post("/_emulator/tokens/rotate", self.rotate_token),
+            web.post("/_emulator/tokens", self.mint_token),
+            web.post("/_emulator/pods/{namespace}/{name}/ready", self.pod_ready),
+            web.post("/_emulator/pods/{namespace}/{name}/flap", self.pod_flap),
+            web.post("/_emulator/pods/{namespace}/{name}/phase", self.pod_phase),
             web.get("/_emulator/config", self.config),
             web.patch("/_emulator/config", self.update_config),
         ]
@@ -103,8 +112,36 @@ class AdminApi:
 
     async def rotate_token(self, request: web.Request) -> web.Response:
         body = await _json(request, {})
-        token = self.emulator.rotate_token(float(body.get("revokeOldAfterSeconds", 0)))
-        return json_response({"token": token})
+        tokens = self.emulator.rotate_tokens(float(body.get("revokeOldAfterSeconds", 0)), body.get("credential"))
+        return json_response({"token": tokens.get("admin"), "tokens": tokens})
+
+    async def mint_token(self, request: web.Request) -> web.Response:
+        body = await _json(request, {})
+        if not isinstance(body, dict) or not body.get("name"):
+            raise bad_request("a credential needs a name")
+        return json_response(self.emulator.mint_token(str(body["name"]), body.get("user"), body.get("groups")), 201)
+
+    def _pod(self, request: web.Request) -> tuple:
+        return self.emulator.registry, request.match_info["namespace"], request.match_info["name"]
+
+    async def pod_ready(self, request: web.Request) -> web.Response:
+        body = await _json(request, {})
+        return json_response(podcontrol.set_ready(*self._pod(request), bool(body.get("ready", True))))
+
+    async def pod_flap(self, request: web.Request) -> web.Response:
+        body = await _json(request, {})
+        registry, namespace, name = self._pod(request)
+        registry.get(podcontrol.PODS, namespace, name)  # 404 now rather than never
+        task = asyncio.get_running_loop().create_task(podcontrol.flap(
+            registry, namespace, name, float(body.get("intervalSeconds", 0.5)), int(body.get("times", 4))))
+        self._tasks.add(task)  # a task nobody references may be collected before it ends
+        task.add_done_callback(self._tasks.discard)
+        return json_response({}, 202)
+
+    async def pod_phase(self, request: web.Request) -> web.Response:
+        body = await _json(request, {})
+        return json_response(podcontrol.finish(*self._pod(request), str(body.get("phase", "Failed")),
+                                               body.get("reason"), body.get("message")))
 
     async def config(self, request: web.Request) -> web.Response:
         return json_response(self.emulator.config.to_json())

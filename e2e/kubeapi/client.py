@@ -9,9 +9,9 @@
     with start_process(tmp_path, "--auto-kubelet") as kube:   # a child process
         ...
 
-Both give a `KubeAPI`: the URL, the paths of the state files, a `requests`
-session that trusts the CA and sends the current token, and one method per
-admin endpoint.
+Both give a `KubeAPI`: the URL, the paths of the state files, `requests`
+sessions that trust the CA and send the harness's (admin) or the
+operator's current token, and one method per admin endpoint.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ class KubeAPI:
         self.url = url
         self.state_dir = Path(state_dir)
         self.ca_file = str(self.state_dir / "ca.crt")
-        self.token_file = str(self.state_dir / "token")
+        self.token_file = str(self.state_dir / "token")  # the harness: system:masters
+        self.kubeconfig_admin = str(self.state_dir / "kubeconfig-admin")
+        self.operator_token_file = str(self.state_dir / "operator-token")  # the operator: the chart's Role
         self.kubeconfig = str(self.state_dir / "kubeconfig")
         self.kubeconfig_certs = str(self.state_dir / "kubeconfig-certs")
         self.client_cert = (str(self.state_dir / "client.crt"), str(self.state_dir / "client.key"))
@@ -42,8 +44,13 @@ class KubeAPI:
 
     @property
     def token(self) -> str:
-        """The current token, read from the state dir (it changes on rotation)."""
+        """The current admin token, read from the state dir (it changes on rotation)."""
         return Path(self.token_file).read_text().strip()
+
+    @property
+    def operator_token(self) -> str:
+        """The operator service account's current token."""
+        return Path(self.operator_token_file).read_text().strip()
 
     def session(self) -> requests.Session:
         """A session that trusts the emulator's CA and sends no credentials.
@@ -55,10 +62,14 @@ class KubeAPI:
         return session
 
     def api(self, token: str | None = None) -> requests.Session:
-        """A session authenticated with the current (or the given) token."""
+        """A session authenticated with the current admin (or the given) token."""
         session = self.session()
         session.headers["Authorization"] = f"Bearer {token or self.token}"
         return session
+
+    def operator_api(self) -> requests.Session:
+        """A session as the operator's service account (bound to the chart's Role)."""
+        return self.api(self.operator_token)
 
     # -- admin endpoints -----------------------------------------------------
 
@@ -67,12 +78,19 @@ class KubeAPI:
         response.raise_for_status()
         return response.json()
 
-    def add_fault(self, method: str, path: str, *, query: str | None = None, status: int | None = None,
-                  retry_after: int | None = None, drop: bool = False, delay_ms: int = 0,
-                  count: int | None = 1, message: str | None = None) -> dict:
-        """Queue a fault for the next `count` matching requests (None: forever)."""
-        spec = {"method": method, "path": path, "query": query, "status": status, "retryAfter": retry_after,
-                "drop": drop, "delayMs": delay_ms, "count": count, "message": message}
+    def add_fault(self, method: str, path: str, *, query: str | None = None, user: str | None = None,
+                  status: int | None = None, retry_after: int | None = None, drop: bool = False, delay_ms: int = 0,
+                  count: int | None = 1, duration_seconds: float | None = None, message: str | None = None) -> dict:
+        """Queue a fault for the next `count` matching requests (None: all) and/or
+        for `duration_seconds` (then every match unless a count is given)."""
+        spec = {"method": method, "path": path, "query": query, "user": user, "status": status,
+                "retryAfter": retry_after, "drop": drop, "delayMs": delay_ms, "message": message}
+        if duration_seconds is not None:
+            spec["durationSeconds"] = duration_seconds
+            if count != 1:
+                spec["count"] = count
+        else:
+            spec["count"] = count
         return self._call("POST", "faults", json=spec)["faults"][0]
 
     def faults(self) -> list[dict]:
@@ -103,8 +121,29 @@ class KubeAPI:
     def reset(self) -> None:
         self._call("POST", "reset")
 
-    def rotate_token(self, revoke_old_after: float = 0.0) -> str:
-        return self._call("POST", "tokens/rotate", json={"revokeOldAfterSeconds": revoke_old_after})["token"]
+    def rotate_tokens(self, revoke_old_after: float = 0.0, credential: str | None = None) -> dict[str, str]:
+        """New tokens for `credential`, or for both default ones; answers credential -> token."""
+        body = {"revokeOldAfterSeconds": revoke_old_after} | ({"credential": credential} if credential else {})
+        return self._call("POST", "tokens/rotate", json=body)["tokens"]
+
+    def mint_token(self, name: str, user: str | None = None, groups: list[str] | None = None) -> dict:
+        """A credential of its own (default: the operator's service account), with
+        DIR/token-NAME and DIR/kubeconfig-NAME; answers token, tokenFile, kubeconfig."""
+        return self._call("POST", "tokens", json={"name": name, "user": user, "groups": groups})
+
+    # -- what nodes do to pods -------------------------------------------------
+
+    def set_ready(self, name: str, ready: bool, namespace: str = "default") -> dict:
+        return self._call("POST", f"pods/{namespace}/{name}/ready", json={"ready": ready})
+
+    def flap(self, name: str, interval: float = 0.5, times: int = 4, namespace: str = "default") -> None:
+        self._call("POST", f"pods/{namespace}/{name}/flap", json={"intervalSeconds": interval, "times": times})
+
+    def finish_pod(self, name: str, phase: str = "Failed", reason: str | None = None, namespace: str = "default",
+                   message: str | None = None) -> dict:
+        """phase Failed (reason Evicted unless given) or Succeeded."""
+        return self._call("POST", f"pods/{namespace}/{name}/phase",
+                          json={"phase": phase, "reason": reason, "message": message})
 
     def configure(self, **settings) -> dict:
         """E.g. configure(autoKubelet=True, bookmarkIntervalSeconds=0.5, controllers=False)."""
@@ -115,6 +154,22 @@ class KubeAPI:
     def wait_for(self, condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05):
         """Poll until `condition()` is truthy; answers its value or raises TimeoutError."""
         return wait_until("condition", condition, timeout, interval)
+
+
+def acting_spans(entries: list[dict], acts=None) -> list[tuple[str, float, float]]:
+    """The request log as turns: (credential, first, last) for each maximal run
+    of acting requests (by default: every write) by one credential. Two actors
+    at once show up as interleaved turns, or as a turn that starts before the
+    previous actor's last request has ended."""
+    acts = acts or (lambda e: e["method"] in ("POST", "PUT", "PATCH", "DELETE"))
+    spans: list[list] = []
+    for entry in sorted((e for e in entries if acts(e)), key=lambda e: e["time"]):
+        end = entry["end"] or entry["time"]
+        if spans and spans[-1][0] == entry["credential"]:
+            spans[-1][2] = max(spans[-1][2], end)
+        else:
+            spans.append([entry["credential"], entry["time"], end])
+    return [tuple(span) for span in spans]
 
 
 class RunningEmulator(KubeAPI):
@@ -136,7 +191,8 @@ class RunningEmulator(KubeAPI):
 
 def start_thread(state_dir: str | os.PathLike, **options) -> RunningEmulator:
     """Run the emulator on a background thread of this process. `options` are
-    those of server.Emulator (host, port, config, extra_sans, history_limit)."""
+    those of server.Emulator (host, port, config, extra_sans, history_limit,
+    rbac_objects)."""
     from .server import EmulatorThread  # aiohttp is only needed by whoever runs the server
 
     thread = EmulatorThread(state_dir, **options)

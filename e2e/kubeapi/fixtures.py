@@ -5,7 +5,8 @@
 - `kubeapi_server` (session): one emulator on a background thread.
 - `kubeapi` (per test): the same emulator after a reset (no objects but the
   default namespaces, no faults, empty request log, no watches) and with
-  the default settings (controllers on, no auto-kubelet, 60 s bookmarks).
+  the default settings (config.py: controllers on, RBAC on, 0.1 s informer
+  lag, no auto-kubelet, 60 s bookmarks, ...).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 import pytest
 
 from .client import RunningEmulator, start_thread
+from .config import EmulatorConfig
 
-DEFAULT_SETTINGS = {"controllers": True, "autoKubelet": False, "bookmarkIntervalSeconds": 60.0}
+DEFAULT_SETTINGS = {k: v for k, v in EmulatorConfig().to_json().items() if k != "nodeName"}
 
 
 @pytest.fixture(scope="session")

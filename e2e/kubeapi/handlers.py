@@ -1,6 +1,6 @@
-"""HTTP handlers of the Kubernetes API: discovery, and every verb on every
-resource path (`/api/v1/...`, `/apis/GROUP/VERSION/...`), in JSON or as a
-Table when kubectl asks for one."""
+"""HTTP handlers of the Kubernetes API: every verb on every resource path
+(`/api/v1/...`, `/apis/GROUP/VERSION/...`), in JSON. No discovery, OpenAPI
+or Table output: no client of this project asks for them."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from . import discovery, openapi, scale
+from . import scale
+from .config import EmulatorConfig
 from .listing import list_objects, number_param
+from .rbac import is_watch
 from .registry import Registry
 from .resources import ResourceType, lookup
 from .responses import json_response
 from .status import bad_request, method_not_allowed, resource_not_found, success_status, unsupported_media_type
-from .tables import table, table_version
 from .watch import WatchHub
 
 
@@ -61,60 +62,16 @@ def _dry_run(request: web.Request) -> bool:
 
 
 class ApiHandlers:
-    def __init__(self, registry: Registry, hub: WatchHub):
+    def __init__(self, registry: Registry, hub: WatchHub, config: EmulatorConfig):
         self.registry = registry
         self.hub = hub
+        self.config = config
 
     def routes(self) -> list:
         return [
-            web.get("/version", self.version),
-            web.get("/api", self.core_versions),
-            web.get("/api/v1", self.core_resources),
-            web.get("/apis", self.groups),
-            web.get("/apis/{group}", self.group),
-            web.get("/apis/{group}/{version}", self.group_resources),
-            web.get("/openapi/v3", self.openapi_root),
-            web.get("/openapi/v3/{path:.+}", self.openapi_group_version),
             web.route("*", "/api/v1/{tail:.+}", self.core_resource),
             web.route("*", "/apis/{group}/{version}/{tail:.+}", self.group_resource),
         ]
-
-    # -- discovery -----------------------------------------------------------
-
-    async def version(self, request: web.Request) -> web.Response:
-        return json_response(discovery.VERSION_INFO)
-
-    async def core_versions(self, request: web.Request) -> web.Response:
-        return json_response(discovery.core_versions(request.host))
-
-    async def core_resources(self, request: web.Request) -> web.Response:
-        return json_response(discovery.resource_list("", "v1"))
-
-    async def groups(self, request: web.Request) -> web.Response:
-        return json_response(discovery.group_list())
-
-    async def group(self, request: web.Request) -> web.Response:
-        body = discovery.group(request.match_info["group"])
-        if body is None:
-            raise resource_not_found()
-        return json_response(body)
-
-    async def group_resources(self, request: web.Request) -> web.Response:
-        body = discovery.resource_list(request.match_info["group"], request.match_info["version"])
-        if body is None:
-            raise resource_not_found()
-        return json_response(body)
-
-    async def openapi_root(self, request: web.Request) -> web.Response:
-        return json_response(openapi.root())
-
-    async def openapi_group_version(self, request: web.Request) -> web.Response:
-        body = openapi.group_version(request.match_info["path"])
-        if body is None:
-            raise resource_not_found()
-        return json_response(body)
-
-    # -- resources -----------------------------------------------------------
 
     async def core_resource(self, request: web.Request) -> web.StreamResponse:
         return await self._dispatch(request, resolve("", "v1", request.match_info["tail"]))
@@ -127,8 +84,8 @@ class ApiHandlers:
         method = request.method
         if target.name is None:
             if method == "GET":
-                if request.query.get("watch", "").lower() in ("true", "1"):
-                    return await self.hub.serve(request, target.rt, target.namespace, self._encoder(request, target.rt))
+                if is_watch(request.query):
+                    return await self.hub.serve(request, target.rt, target.namespace, target.rt.external)
                 return await self._list(request, target)
             if method == "POST" and (target.namespace is not None or not target.rt.namespaced):
                 return await self._create(request, target)
@@ -137,7 +94,7 @@ class ApiHandlers:
                 return await self._scale(request, target)
         elif method == "GET":
             obj = self.registry.get(target.rt, target.namespace or "", target.name)
-            return json_response(self._encoder(request, target.rt)(obj))
+            return json_response(target.rt.external(obj))
         elif method == "PUT":
             return await self._update(request, target)
         elif method == "PATCH":
@@ -146,19 +103,10 @@ class ApiHandlers:
             return await self._delete(request, target)
         raise method_not_allowed(method, request.path)
 
-    def _encoder(self, request: web.Request, rt: ResourceType):
-        version = table_version(request.headers.get("Accept"))
-        if version is None:
-            return rt.external
-        include = request.query.get("includeObject")
-        return lambda obj: table(rt, [obj], version, include)
-
     async def _list(self, request: web.Request, target: Target) -> web.Response:
         rt = target.rt
-        items, meta = await list_objects(self.registry.store, rt, target.namespace, request.query)
-        version = table_version(request.headers.get("Accept"))
-        if version is not None:
-            return json_response(table(rt, items, version, request.query.get("includeObject"), meta))
+        items, meta = await list_objects(self.registry.store, rt, target.namespace, request.query,
+                                         self.config.too_large_rv_wait)
         # Items of a typed list carry no kind/apiVersion, as on a real server.
         return json_response({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta,
                               "items": [rt.to_version(o) for o in items]})

@@ -1,22 +1,25 @@
-"""The three PATCH flavours a Kubernetes API server accepts on built-in kinds.
+"""The PATCH flavours this project's clients send:
 
-- JSON merge patch (RFC 7386): maps merge, `null` deletes, lists replace.
+- JSON merge patch (RFC 7386): maps merge, `null` deletes, lists replace
+  (the operator, the Swift test harness).
 - Strategic merge patch: like merge patch, except lists that Kubernetes
   declares `patchStrategy: merge` merge element-wise by their merge key
   (pod conditions by `type`, containers by `name`, ...), plus the `$patch`
-  directives. Lists not in the table replace, as for merge patch.
-- JSON patch (RFC 6902): add, remove, replace, move, copy, test.
+  directives. Lists not in the table replace, as for merge patch (the
+  e2e/local kubelet, as a real kubelet patches pod status).
+
+JSON patch and apply patches answer 415 (a real server accepts them; no
+client here sends them).
 """
 
 from __future__ import annotations
 
 import copy
 
-from .status import ApiError, bad_request, unsupported_media_type
+from .status import bad_request, unsupported_media_type
 
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
-JSON_PATCH = "application/json-patch+json"
 
 # Paths (field names, "[]" for "each element of the list") of the lists that
 # Kubernetes merges by key in a strategic merge patch, and that key. A key of
@@ -110,70 +113,6 @@ def _merge_list(current: list, patch: list, key, merge_keys: dict, path: tuple) 
     return result
 
 
-def _pointer(path: str) -> list[str]:
-    if path == "":
-        return []
-    if not path.startswith("/"):
-        raise bad_request(f"invalid JSON pointer: {path!r}")
-    return [part.replace("~1", "/").replace("~0", "~") for part in path[1:].split("/")]
-
-
-def _resolve(document, parts: list[str]):
-    for part in parts:
-        if isinstance(document, list):
-            document = document[int(part)]
-        else:
-            document = document[part]
-    return document
-
-
-def _json_patch_op(document, op: dict):
-    kind = op.get("op")
-    parts = _pointer(op.get("path", ""))
-    if kind == "test":
-        if _resolve(document, parts) != op.get("value"):
-            raise ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: testing value {op.get('path')} failed")
-        return document
-    if kind in ("move", "copy"):
-        source = _pointer(op["from"])
-        value = copy.deepcopy(_resolve(document, source))
-        if kind == "move":
-            document = _json_patch_op(document, {"op": "remove", "path": op["from"]})
-        return _json_patch_op(document, {"op": "add", "path": op["path"], "value": value})
-    if not parts:
-        return copy.deepcopy(op.get("value")) if kind in ("add", "replace") else None
-    parent = _resolve(document, parts[:-1])
-    last = parts[-1]
-    if kind == "add":
-        if isinstance(parent, list):
-            parent.insert(len(parent) if last == "-" else int(last), copy.deepcopy(op["value"]))
-        else:
-            parent[last] = copy.deepcopy(op["value"])
-    elif kind == "remove":
-        del parent[int(last) if isinstance(parent, list) else last]
-    elif kind == "replace":
-        index = int(last) if isinstance(parent, list) else last
-        if not isinstance(parent, list) and last not in parent:
-            raise KeyError(last)
-        parent[index] = copy.deepcopy(op["value"])
-    else:
-        raise bad_request(f"Unexpected kind: {kind}")
-    return document
-
-
-def json_patch(target, operations):
-    if not isinstance(operations, list):
-        raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
-    document = copy.deepcopy(target)
-    for op in operations:
-        try:
-            document = _json_patch_op(document, op)
-        except (KeyError, IndexError, ValueError, TypeError):
-            raise ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: "
-                                           f"{op.get('op')} operation does not apply: doc is missing path: {op.get('path')}")
-    return document
-
-
 def apply_patch(content_type: str, target: dict, patch, kind: str) -> dict:
     """Apply a PATCH body of the given media type to an object of `kind`."""
     media = content_type.split(";")[0].strip().lower()
@@ -181,8 +120,6 @@ def apply_patch(content_type: str, target: dict, patch, kind: str) -> dict:
         result = merge_patch(target, patch)
     elif media == STRATEGIC_MERGE_PATCH:
         result = strategic_merge_patch(target, patch, MERGE_KEYS.get(kind, _COMMON_LISTS))
-    elif media == JSON_PATCH:
-        result = json_patch(target, patch)
     else:
         raise unsupported_media_type(media)
     if not isinstance(result, dict):

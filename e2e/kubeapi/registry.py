@@ -194,6 +194,11 @@ class Registry:
         """What the scheduler's pods/binding does: set the node, mark PodScheduled."""
         key = (namespace, name)
         pod = self.store.get("pods", key)
+        if pod is None:
+            raise not_found("", "pods", name)
+        if pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
+            raise conflict("", "pods", name, f"pod {name} is already assigned to node \"{pod['spec'].get('nodeName')}\""
+                           if pod["spec"].get("nodeName") else "the pod is being deleted")
         pod["spec"]["nodeName"] = node
         conditions = pod.setdefault("status", {}).setdefault("conditions", [])
         conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,

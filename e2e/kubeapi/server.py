@@ -1,13 +1,14 @@
-"""Assembles the emulator: PKI, TLS listener, middlewares (request log and
-faults, then authentication, then Status errors), the Kubernetes API, the
-admin API and the control loop; runs it in the current event loop or in a
-background thread."""
+"""Assembles the emulator: PKI, TLS listener, middlewares (request log,
+faults, authentication, RBAC authorization, Status errors), the Kubernetes
+API, the admin API and the control loop; runs it in the current event loop
+or in a background thread."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import tempfile
@@ -16,16 +17,19 @@ import threading
 from aiohttp import web
 
 from .admin import AdminApi
-from .auth import Authenticator, new_token
+from .auth import OPERATOR, Authenticator, UserInfo
 from .certs import ClusterPKI
 from .config import EmulatorConfig
 from .controllers.loop import ControlLoop
-from .faults import FaultInjector, FaultQueue, RequestLog
+from .faults import FaultInjector, FaultQueue
 from .handlers import ApiHandlers
+from .rbac import Authorizer, Policy
 from .registry import Registry
+from .requestlog import RequestLog
 from .responses import error_response
+from .rolechart import render_chart
 from .statedir import StateDir
-from .status import ApiError, method_not_allowed, resource_not_found
+from .status import ApiError, bad_request, method_not_allowed, resource_not_found
 from .store import Store
 from .watch import WatchHub
 
@@ -62,18 +66,21 @@ async def _health(request: web.Request) -> web.Response:
 class Emulator:
     def __init__(self, state_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 0,
                  config: EmulatorConfig | None = None, extra_sans: tuple[str, ...] = (),
-                 history_limit: int = 10000):
+                 history_limit: int = 10000, rbac_objects: list[dict] | None = None):
         self.state = StateDir(state_dir)
         self.host = host
         self.requested_port = port
         self.config = config or EmulatorConfig()
         self.pki = ClusterPKI(host, extra_sans)
-        self.auth = Authenticator(new_token())
+        self.auth = Authenticator()
+        # The policy RBAC enforces: the chart's Role for the operator unless given.
+        self.policy = Policy(rbac_objects if rbac_objects is not None else render_chart())
         self.store = Store(history_limit)
         self.registry = Registry(self.store)
         self.hub = WatchHub(self.store, self.config)
         self.faults = FaultQueue()
-        self.request_log = RequestLog()
+        self.request_log = RequestLog(self.auth)
+        self.control: ControlLoop | None = None
         self.port = 0
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -96,13 +103,13 @@ class Emulator:
         return context
 
     def _app(self) -> web.Application:
-        injector = FaultInjector(self.faults, self.request_log)
-        app = web.Application(middlewares=[injector.middleware, self.auth.middleware, status_errors],
-                              client_max_size=16 * 1024 * 1024)
-        app.on_response_prepare.append(injector.record_status)
+        middlewares = [self.request_log.middleware, FaultInjector(self.faults).middleware, self.auth.middleware,
+                       Authorizer(self.policy, self.config).middleware, status_errors]
+        app = web.Application(middlewares=middlewares, client_max_size=16 * 1024 * 1024)
+        app.on_response_prepare.append(RequestLog.record_status)
         app.add_routes(AdminApi(self).routes())
         app.add_routes([web.get(path, _health) for path in ("/healthz", "/livez", "/readyz")])
-        app.add_routes(ApiHandlers(self.registry, self.hub).routes())
+        app.add_routes(ApiHandlers(self.registry, self.hub, self.config).routes())
         return app
 
     async def start(self) -> str:
@@ -120,7 +127,8 @@ class Emulator:
         await web.SockSite(self._runner, listener, ssl_context=self._ssl_context()).start()
         self.state.write_credentials(self.pki, self.url, self.auth.current)
         self.state.write_port(self.port)
-        self._control_task = asyncio.get_running_loop().create_task(ControlLoop(self.registry, self.config).run())
+        self.control = ControlLoop(self.registry, self.config)
+        self._control_task = asyncio.get_running_loop().create_task(self.control.run())
         return self.url
 
     async def stop(self) -> None:
@@ -138,11 +146,32 @@ class Emulator:
         self.faults.clear()
         self.request_log.clear()
         self.registry.reset()
+        if self.control is not None:
+            self.control.replicasets.expectations.clear()
 
-    def rotate_token(self, revoke_old_after: float = 0.0) -> str:
-        token = self.auth.rotate(revoke_old_after)
-        self.state.write_token(self.pki, self.url, token)
-        return token
+    def rotate_tokens(self, revoke_old_after: float = 0.0, credential: str | None = None) -> dict[str, str]:
+        """New tokens for one credential, or for the two default ones (admin
+        and operator), files rewritten; answers credential -> new token."""
+        names = [credential] if credential else ["admin", "operator"]
+        if any(name not in self.auth.current for name in names):
+            raise bad_request(f"no credential named {credential!r}")
+        tokens = {}
+        for name in names:
+            tokens[name] = self.auth.rotate(name, revoke_old_after)
+            self.state.write_token(self.pki, self.url, name, tokens[name])
+        return tokens
+
+    def mint_token(self, name: str, user: str | None = None, groups: list[str] | None = None) -> dict:
+        """A credential of its own (by default for the operator's service
+        account): what a second operator replica gets, so that the request
+        log tells the two apart."""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,40}", name) or name in ("admin", "operator"):
+            raise bad_request(f"credential name {name!r}: lower-case letters, digits and '-', not admin/operator")
+        who = OPERATOR if user is None else UserInfo(user, (*(groups or []), "system:authenticated"))
+        token = self.auth.mint(name, who)
+        token_file, kubeconfig = self.state.write_token(self.pki, self.url, name, token)
+        return {"credential": name, "user": who.name, "token": token, "tokenFile": str(token_file),
+                "kubeconfig": str(kubeconfig)}
 
 
 class EmulatorThread:

@@ -4,7 +4,8 @@ One global resourceVersion counter is bumped by every write (as etcd's
 revision is), and every write is appended to a bounded history of changes.
 Watches replay that history from any resourceVersion still inside it; a
 resourceVersion older than the compaction point answers 410 Expired, which
-is what forces a well-behaved client to re-list.
+is what forces a well-behaved client to re-list. Subscribers get every
+change as it happens (the emulated controllers' informer feeds on them).
 
 Everything runs on one asyncio loop, so there is no locking; objects are
 deep-copied on the way in and out so callers can never alias stored state.
@@ -16,6 +17,7 @@ import asyncio
 import copy
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable
 
 from .status import expired
 
@@ -57,6 +59,9 @@ class Store:
         self._objects: dict[str, dict[Key, dict]] = {}
         self._history: deque[Change] = deque()
         self.changed = Notifier()
+        # Called with every Change as it happens, and with None when the store
+        # is cleared: how the controllers' informer cache is fed.
+        self.subscribers: list[Callable[[Change | None], None]] = []
 
     # -- reads ---------------------------------------------------------------
 
@@ -83,22 +88,6 @@ class Store:
             newer.append(change)
         newer.reverse()
         return newer
-
-    def snapshot(self, storage: str, rv: int, namespace: str | None = None) -> list[dict]:
-        """The objects of `storage` as they were at `rv`: the current state with
-        every later change undone. Serves exact-resourceVersion lists and
-        continue tokens."""
-        if rv < self.compacted_rv:
-            raise expired(f"too old resource version: {rv} ({self.compacted_rv})")
-        state = {k: v for k, v in self._objects.get(storage, {}).items()}
-        for change in reversed(self.changes_after(rv)):
-            if change.storage != storage:
-                continue
-            if change.type == "ADDED":
-                state.pop(change.key, None)
-            else:
-                state[change.key] = change.old
-        return [copy.deepcopy(state[k]) for k in sorted(state) if namespace is None or k[0] == namespace]
 
     # -- writes --------------------------------------------------------------
 
@@ -135,6 +124,8 @@ class Store:
         self._objects.clear()
         self.rv += 1
         self.compact()
+        for subscriber in self.subscribers:
+            subscriber(None)
         self.changed.notify()
 
     def _stamp(self, obj: dict) -> dict:
@@ -147,4 +138,6 @@ class Store:
         self._history.append(change)
         while len(self._history) > self.history_limit:
             self.compacted_rv = self._history.popleft().rv
+        for subscriber in self.subscribers:
+            subscriber(change)
         self.changed.notify()

@@ -247,7 +247,9 @@ class ReplicaSetStrategy(_PodControllerStrategy):
 
 class LeaseStrategy(Strategy):
     kind, plural, group = "Lease", "leases", "coordination.k8s.io"
-    allow_create_on_update = True
+    # kube-apiserver's lease strategy: AllowCreateOnUpdate false (a PUT of a
+    # missing Lease is 404: create is POST), AllowUnconditionalUpdate false.
+    allow_create_on_update = False
     allow_unconditional_update = False
 
     def validate(self, obj: dict) -> list[tuple[str, str]]:

@@ -12,7 +12,15 @@
 - allowWatchBookmarks: a BOOKMARK every bookmark interval carrying the
   resourceVersion up to which the client has seen everything.
 - sendInitialEvents (WatchList): the ADDED events end with a BOOKMARK
-  annotated `k8s.io/initial-events-end`.
+  annotated `k8s.io/initial-events-end`. With a resourceVersion R newer than
+  the store's, the watch cache first waits for R (3 s on kube-apiserver,
+  `tooLargeResourceVersionWaitSeconds` here); still not there, the stream
+  is one ERROR event carrying a 504 Timeout Status "Too large resource
+  version: R, current: C" (cause ResourceVersionTooLarge, retryAfterSeconds
+  1), as kube-apiserver reports every error after the resourceVersion is
+  parsed. A plain watch from a future R waits for R indefinitely on
+  kube-apiserver (the watch cache has no upper bound); the setting
+  `watchTooLargeResourceVersion: "error"` treats it like a WatchList.
 - timeoutSeconds ends the stream cleanly; without it, after 30 minutes.
 
 The hub also lets a test sever every open stream abruptly.
@@ -28,8 +36,9 @@ from typing import Callable
 
 from aiohttp import web
 
+from .auth import USER_KEY
 from .config import EmulatorConfig
-from .listing import Filter, number_param, parse_resource_version
+from .listing import Filter, number_param, parse_resource_version, wait_for_resource_version
 from .resources import ResourceType
 from .status import ApiError, bad_request
 from .store import Change, Store
@@ -104,19 +113,30 @@ class WatchHub:
         if initial_events and (not bookmarks or query.get("resourceVersionMatch") != "NotOlderThan"):
             raise bad_request("sendInitialEvents requires allowWatchBookmarks=true and "
                               "resourceVersionMatch=NotOlderThan")
-        start_rv = None if rv_text in ("", "0") or initial_events else parse_resource_version(rv_text)
+        requested_rv = None if rv_text in ("", "0") else parse_resource_version(rv_text)
+        start_rv = None if initial_events else requested_rv
         timeout = number_param(query, "timeoutSeconds", _DEFAULT_TIMEOUT)
         scope = namespace if rt.namespaced else None
+        too_large = None
+        if requested_rv is not None and requested_rv > self.store.rv and \
+                (initial_events or self.config.watch_too_large_resource_version == "error"):
+            try:
+                await wait_for_resource_version(self.store, requested_rv, self.config.too_large_rv_wait)
+            except ApiError as error:
+                too_large = error
 
         response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
         response.enable_chunked_encoding()
         await response.prepare(request)
         watcher = Watcher(next(self._ids), rt.plural, scope, request.query_string,
-                          request.get("user", ""), request)
+                          getattr(request.get(USER_KEY), "name", ""), request)
         self._watchers[watcher.id] = watcher
         try:
-            await self._stream(response, watcher, rt, scope, selection, start_rv, initial_events, bookmarks,
-                               timeout, encode)
+            if too_large is not None:
+                await response.write(_encode_line({"type": "ERROR", "object": too_large.status()}))
+            else:
+                await self._stream(response, watcher, rt, scope, selection, start_rv, initial_events, bookmarks,
+                                   timeout, encode)
         except ConnectionError:
             pass  # the client went away mid-write: nothing left to send
         finally:

@@ -1,18 +1,24 @@
-"""Runs the emulated controllers after every change to the store (and once
-a second, for rules that depend on time such as minReadySeconds), until
-nothing more changes. Which controllers run is read from the live config on
-every pass, so tests can switch them at run time."""
+"""Runs the emulated control plane beside the API server, asynchronously:
+its informer cache catches up with the store as changes become due (the
+configured lag), the controllers decide on what the cache shows, and they
+run again on every change they get to see, once a second for rules that
+depend on time (minReadySeconds, expectation timeouts), and whenever the
+store changes (the auto-kubelet acts on the store itself, at once). Which
+parts run is read from the live config on every pass, so tests can switch
+them at run time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Callable
 
 from ..registry import Registry
 from ..status import ApiError
 from .deployment import DeploymentController
 from .gc import GarbageCollector
+from .informer import InformerCache
 from .kubelet import InstantKubelet
 from .replicaset import ReplicaSetController
 from .scheduler import Scheduler
@@ -27,15 +33,18 @@ class ControlLoop:
         self.registry = registry
         self.config = config
         node = config.node_name
+        self.cache = InformerCache(registry.store, config.lag)
+        self.replicasets = ReplicaSetController(registry, self.cache, config)
         self._control_plane: list[Callable[[], None]] = [
             GarbageCollector(registry).reconcile,
-            DeploymentController(registry).reconcile,
-            ReplicaSetController(registry).reconcile,
-            Scheduler(registry, node).reconcile,
+            DeploymentController(registry, self.cache).reconcile,
+            self.replicasets.reconcile,
+            Scheduler(registry, self.cache, node).reconcile,
         ]
         self._kubelet = InstantKubelet(registry, node).reconcile
 
     def run_once(self) -> None:
+        self.replicasets.observe(self.cache.advance())
         steps = (self._control_plane if self.config.controllers else []) + \
                 ([self._kubelet] if self.config.auto_kubelet else [])
         for step in steps:
@@ -54,5 +63,11 @@ class ControlLoop:
             except Exception:  # a bug in a controller must not stop the API server
                 log.exception("controller pass failed")
             await asyncio.sleep(0)  # let requests in between passes
-            if store.rv == seen:
-                await store.changed.wait(_IDLE_TICK)
+            if store.rv != seen:
+                continue
+            wait = _IDLE_TICK
+            due = self.cache.next_due()
+            if due is not None:
+                wait = min(wait, max(0.0, due - time.monotonic()))
+            if wait > 0:
+                await store.changed.wait(wait)
