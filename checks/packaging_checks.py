@@ -121,8 +121,11 @@ def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 
 def duration_seconds(text: str) -> float:
-    number, unit = re.fullmatch(r"(\d+)(ms|s|m|h)", text).groups()  # type: ignore[union-attr]
-    return int(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    """A Go-style duration of tig (docs/DESIGN.md): `25s`, `1m30s`, `0`."""
+    units = {"ns": 1e-9, "us": 1e-6, "ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", text)
+    assert text == "0" or "".join(number + unit for number, unit in parts) == text, f"not a duration: {text}"
+    return sum(float(number) * units[unit] for number, unit in parts)
 
 
 def arg_value(args: list[str], flag: str) -> str | None:

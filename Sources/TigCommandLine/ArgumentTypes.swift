@@ -19,8 +19,10 @@ public struct DurationArgument: ExpressibleByArgument, Sendable, Equatable {
     }
 }
 
-/// A size flag: bytes with an optional binary suffix (`K`/`KiB`, `M`/`MiB`,
-/// `G`/`GiB`), e.g. `128MiB`; never negative.
+/// A size flag, in Kubernetes quantity style: bytes with an optional
+/// binary suffix (`Ki`, `Mi`, `Gi`, `Ti`, or `KiB`…`TiB`) or decimal one
+/// (`k`, `M`, `G`, `T`, or `kB`…`TB`), e.g. `256Mi`, `1Gi`, `500M`; a whole
+/// number, never negative.
 public struct ByteSizeArgument: ExpressibleByArgument, Sendable, Equatable {
     public let bytes: Int
 
@@ -29,20 +31,32 @@ public struct ByteSizeArgument: ExpressibleByArgument, Sendable, Equatable {
     }
 
     public init?(argument: String) {
-        let units: [(suffix: String, shift: Int)] = [
-            ("KiB", 10), ("MiB", 20), ("GiB", 30), ("K", 10), ("M", 20), ("G", 30), ("B", 0), ("", 0),
-        ]
-        for unit in units where argument.hasSuffix(unit.suffix) {
-            guard let value = Int(argument.dropLast(unit.suffix.count)), value >= 0,
-                  value <= Int.max >> unit.shift else { continue }
-            self.bytes = value << unit.shift
-            return
-        }
-        return nil
+        let digits = argument.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let value = Int(digits),
+              let multiplier = Self.multipliers[String(argument.dropFirst(digits.count))]
+        else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier)
+        guard !overflow else { return nil }
+        self.bytes = bytes
     }
 
+    private static let multipliers: [String: Int] = {
+        var table = ["": 1, "B": 1]
+        for (index, prefix) in ["K", "M", "G", "T"].enumerated() {
+            let binary = 1 << (10 * (index + 1))
+            var decimal = 1
+            for _ in 0...index { decimal *= 1000 }
+            table[prefix + "i"] = binary
+            table[prefix + "iB"] = binary
+            let decimalPrefix = prefix == "K" ? "k" : prefix
+            table[decimalPrefix] = decimal
+            table[decimalPrefix + "B"] = decimal
+        }
+        return table
+    }()
+
     public var defaultValueDescription: String {
-        for (suffix, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] where bytes % (1 << shift) == 0 {
+        for (suffix, shift) in [("Gi", 30), ("Mi", 20), ("Ki", 10)] where bytes != 0 && bytes % (1 << shift) == 0 {
             return "\(bytes >> shift)\(suffix)"
         }
         return "\(bytes)"

@@ -1,24 +1,35 @@
 /// Durations as every tig program writes them, in flags and in the
-/// operator's config: a number and a unit, `ms`, `s`, `m` or `h` (`250ms`,
-/// `15s`, `1.5h`), at most ten years (`87600h`).
+/// operator's config, in Go's `time.ParseDuration` syntax: one or more
+/// numbers with a unit, `ns`, `us` (or `µs`), `ms`, `s`, `m` or `h` (`250ms`,
+/// `15s`, `1.5h`, `1h30m`), an optional leading `-`, or `0`; at most ten
+/// years (`87600h`).
 public enum DurationText {
     public static func parse(_ text: String) -> Duration? {
-        let unitStart = text.firstIndex { $0.isLetter } ?? text.endIndex
-        guard let number = Double(text[..<unitStart]), number.isFinite, !text[..<unitStart].hasPrefix("+") else {
-            return nil
+        var rest = Substring(text)
+        let sign: Double = rest.first == "-" ? -1 : 1
+        if sign < 0 { rest = rest.dropFirst() }
+        if rest == "0" { return .zero }
+        guard !rest.isEmpty else { return nil }
+        var nanoseconds = 0.0
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
+            rest = rest.dropFirst(unit.count)
+            // Only digits and one dot reach Double: no exponents, no "inf".
+            guard number.contains(where: \.isNumber), number.filter({ $0 == "." }).count <= 1,
+                  let value = Double(number.hasPrefix(".") ? "0" + number : String(number)),
+                  let scale = unitNanoseconds[String(unit)]
+            else { return nil }
+            nanoseconds += value * scale
+            guard nanoseconds <= Double(maximum.nanosecondCount) else { return nil }
         }
-        let scale: Double
-        switch text[unitStart...] {
-        case "ms": scale = 0.001
-        case "s": scale = 1
-        case "m": scale = 60
-        case "h": scale = 3600
-        default: return nil
-        }
-        let nanoseconds = (number * scale * 1e9).rounded()
-        guard nanoseconds.magnitude <= Double(maximum.nanosecondCount) else { return nil }
-        return .nanoseconds(Int64(nanoseconds))
+        return .nanoseconds(Int64((sign * nanoseconds).rounded()))
     }
+
+    private static let unitNanoseconds: [String: Double] = [
+        "ns": 1, "us": 1e3, "µs": 1e3, "μs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9,
+    ]
 
     /// The longest duration any tig setting takes: ten years. Longer ones
     /// are mistakes, and near `Int64.max` nanoseconds a deadline computed

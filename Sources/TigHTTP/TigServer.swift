@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import NIOCore
 import NIOExtras
@@ -27,9 +28,15 @@ public final class TigServer: Sendable {
     /// Binds and starts accepting connections.
     public init(host: String, port: Int, tls: TLSFiles?, server: ServerContext, group: any EventLoopGroup) async throws {
         let sslContext = try tls.map { files in
-            let chain = try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: files.key, format: .pem)
-            return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            let chain = try StartError.naming(files.certificate, as: "TLS certificate") {
+                try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            }
+            let key = try StartError.naming(files.key, as: "TLS key") { try NIOSSLPrivateKey(file: files.key, format: .pem) }
+            do {
+                return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            } catch {
+                throw StartError(what: "use the TLS certificate and key", subject: "\(files.certificate) and \(files.key)", reason: "\(error)")
+            }
         }
         let quiescing = ServerQuiescingHelper(group: group)
         let limits = server.limits
@@ -78,7 +85,32 @@ public final class TigServer: Sendable {
                 }
             }
             .bind(host: host, port: port)
+            .flatMapErrorThrowing { error in
+                throw StartError(what: "listen on", subject: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)", reason: "\(error)")
+            }
             .get()
+    }
+
+    /// Why the server could not start, naming the address or the file
+    /// (NIO's and BoringSSL's own errors name neither).
+    public struct StartError: Error, CustomStringConvertible {
+        let what: String
+        let subject: String
+        let reason: String
+
+        public var description: String { "cannot \(what) \(subject): \(reason)" }
+
+        /// Runs `load` on `file`; its failure names the file, and says why
+        /// the file cannot be read when it cannot (BoringSSL only says it
+        /// failed).
+        static func naming<T>(_ file: String, as kind: String, _ load: () throws -> T) throws -> T {
+            do {
+                return try load()
+            } catch {
+                let unreadable = access(file, R_OK) == 0 ? nil : String(cString: strerror(errno))
+                throw StartError(what: "load the \(kind)", subject: file, reason: unreadable ?? "\(error)")
+            }
+        }
     }
 
     /// Where the server listens (the real port when 0 was asked for).

@@ -23,6 +23,9 @@ struct TigOperatorCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log lines as logfmt or json.")
+    var logFormat: LogFormat = .logfmt
+
     @Option(help: "How long a leader's Lease lasts without renewal. (default: 15s)", transform: durationOption)
     var leaseDuration = Duration.seconds(15)
 
@@ -44,8 +47,7 @@ struct TigOperatorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrapLogfmt(level: level)
+        LoggingSystem.bootstrapEventLines(level: logLevel, format: logFormat)
         let logger = Logger(label: "tig-operator")
         let environment = ProcessInfo.processInfo.environment
         guard let (host, port) = HostPort.parse(listen) else { throw ExitCode.failure }

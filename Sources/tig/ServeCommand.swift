@@ -70,6 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: TIG_LOG_LEVEL.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log lines as logfmt or json. Env: TIG_LOG_FORMAT.")
+    var logFormat: LogFormat = .logfmt
+
     @Option(help: "A request head must arrive completely within this.")
     var headerTimeout = DurationArgument(.seconds(10))
 
@@ -126,7 +129,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let level = try Self.flag("--log-level", logLevel, orEnvironment: "TIG_LOG_LEVEL", default: .info)
-        LoggingSystem.bootstrapLogfmt(level: level)
+        let format = try Self.flag("--log-format", logFormat, orEnvironment: "TIG_LOG_FORMAT", default: .logfmt)
+        LoggingSystem.bootstrapEventLines(level: level, format: format)
         let logger = Logger(label: "tig")
         do {
             try await serve(environment: environment, logger: logger)

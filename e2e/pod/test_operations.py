@@ -1,0 +1,87 @@
+"""What an operator at the keyboard and a log pipeline see (issue 14): log
+lines a pipeline can parse, flags written as Go durations and Kubernetes
+sizes, and start-up errors that name the address or the file."""
+
+import json
+import re
+import socket
+import subprocess
+
+import pytest
+import requests
+
+from .server import TIG_BIN, TigProcess
+
+RFC3339_MS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+
+def stopped_log(*args, env=None):
+    """The log of a server that started with `args`, served one PUT and was stopped."""
+    tig = TigProcess(*args, env=env)
+    with tig:
+        assert requests.put(tig.url, data=b"logged").status_code == 200
+    return tig.log_text().splitlines()
+
+
+def test_logfmt_lines_start_with_time_level_logger_and_event():
+    lines = stopped_log()
+    assert lines, "no log lines"
+    for line in lines:
+        assert re.match(rf"ts={RFC3339_MS} level=(trace|debug|info|notice|warning|error|critical) logger=tig event=\S+",
+                        line), line
+    listening = next(line for line in lines if " event=listening " in line)
+    assert "retention=10m" in listening
+    assert any(" event=stopped" in line for line in lines)
+
+
+@pytest.mark.parametrize("how", [("--log-format", "json"), ("env", "json")], ids=["flag", "TIG_LOG_FORMAT"])
+def test_json_lines_parse_with_the_same_fields(how):
+    lines = stopped_log(env={"TIG_LOG_FORMAT": "json"}) if how[0] == "env" else stopped_log(*how)
+    events = [json.loads(line) for line in lines]
+    assert all(re.fullmatch(RFC3339_MS, event["ts"]) and event["logger"] == "tig" for event in events)
+    assert list(events[0])[:4] == ["ts", "level", "logger", "event"]
+    listening = next(event for event in events if event["event"] == "listening")
+    assert listening["level"] == "info" and listening["retention"] == "10m"
+
+
+def test_an_unknown_log_format_is_a_usage_error(tmp_path):
+    result = subprocess.run([TIG_BIN, "serve", "--data", str(tmp_path), "--log-format", "xml"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 64 and "--log-format" in result.stderr
+
+
+def test_go_durations_and_kubernetes_sizes_are_taken():
+    args = ("--retention", "1h30m", "--max-block-size", "1Ki", "--cache-size", "32Mi", "--min-free-space", "1M",
+            "--idle-timeout", "1m30s")
+    tig = TigProcess(*args)
+    with tig:
+        assert requests.put(tig.url, data=b"x" * 1024).status_code == 200
+        assert requests.put(tig.url, data=b"x" * 1025).status_code == 413
+    listening = next(line for line in tig.log_text().splitlines() if " event=listening " in line)
+    assert "retention=90m" in listening
+
+
+def test_a_port_in_use_is_named(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([TIG_BIN, "serve", "--listen", f"127.0.0.1:{port}", "--data", str(tmp_path)],
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr, result.stderr
+
+
+def test_an_unreadable_certificate_is_named(tmp_path):
+    key, certificate = tmp_path / "tig.key", tmp_path / "tig.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                    "-keyout", str(key), "-out", str(certificate), "-days", "1"], check=True, capture_output=True)
+    missing = tmp_path / "missing.crt"
+    garbage = tmp_path / "garbage.crt"
+    garbage.write_text("not a certificate\n")
+    for cert in [missing, garbage, key]:
+        result = subprocess.run([TIG_BIN, "serve", "--listen", "127.0.0.1:0", "--data", str(tmp_path),
+                                 "--tls-cert", str(cert), "--tls-key", str(key)],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0, result.stderr
+        assert re.search(rf"cannot load the TLS certificate[^\n]* {re.escape(str(cert))}\b", result.stderr), result.stderr
