@@ -123,7 +123,7 @@ let package = Package(
         // when built with -sanitize=fuzzer -DFUZZING, else a corpus replayer.
         .executableTarget(
             name: "tig-fuzz",
-            dependencies: ["TigAddress", "TigHTTP", .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: ["TigAddress", "TigHTTP", "TigStore", .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: [.enableExperimentalFeature("Extern")]
         ),
         .testTarget(name: "TigCommandLineTests", dependencies: ["TigCommandLine"]),

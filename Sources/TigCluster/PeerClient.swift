@@ -137,6 +137,7 @@ public final class PeerClient: Sendable {
             var outgoing = try self.request(
                 request.method, request.uri, on: peer, refuseChannels: request.refuseChannels, listTimes: request.listTimes)
             if let key = request.apiKey { outgoing.headers.add(name: "authorization", value: "Bearer " + key) }
+            outgoing.headers.add(contentsOf: request.passedOn)
             if let body = request.body {
                 outgoing.body = try Self.stream(body.reopen(), on: eventLoop)
             }

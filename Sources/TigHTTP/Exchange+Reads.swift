@@ -23,7 +23,7 @@ extension Exchange {
         case .absent:
             readFromCluster(address) { self.writer.fail(.notFound) }
         case .block(let block):
-            try deliver(block)
+            try deliver(block, at: address)
         case .channel(.writeOnly):
             writer.fail(.forbidden)
         case .channel(.readOnly(let target)):
@@ -32,12 +32,25 @@ extension Exchange {
         }
     }
 
-    private func deliver(_ block: StoredBlock) throws {
-        if query.burst {
-            try burst(list: block)
-        } else {
-            writer.send(block, contentType: contentType)
+    private func deliver(_ block: StoredBlock, at address: BlockAddress) throws {
+        guard !query.burst else { return try burst(list: block) }
+        let validators = validators(of: block.kind, at: address)
+        switch ReadConditions(request.head.headers).outcome(for: validators, size: block.size, isGET: true) {
+        case .whole:
+            writer.send(block, contentType: contentType, validators: validators)
+        case .part(let part):
+            writer.send(block, contentType: contentType, validators: validators, part: part)
+        case .notModified:
+            block.close()
+            writer.notModified(validators)
+        case .unsatisfiable:
+            block.close()
+            writer.rangeNotSatisfiable(size: block.size)
         }
+    }
+
+    private func validators(of kind: BlockKind, at address: BlockAddress) -> ReadValidators {
+        ReadValidators(kind: kind, address: address, retentionSeconds: store.policy.retention / 1_000_000_000)
     }
 
     /// A read-only channel answers its target's value. The target is read
@@ -45,7 +58,7 @@ extension Exchange {
     private func readChannelTarget(_ target: BlockAddress) throws {
         switch try store.open(target, touch: query.touch) {
         case .block(let block):
-            try deliver(block)
+            try deliver(block, at: target)
         case .channel:
             writer.fail(.forbidden)
         case .absent:
@@ -71,7 +84,11 @@ extension Exchange {
         case .absent:
             readFromCluster(address) { self.writer.fail(.notFound) }
         case .block(let kind, let size):
-            writer.answerHead(contentLength: size, kind: kind == .content ? BlockKindName.content : BlockKindName.slot)
+            let validators = validators(of: kind, at: address)
+            if ReadConditions(request.head.headers).outcome(for: validators, size: size, isGET: false) == .notModified {
+                return writer.notModified(validators)
+            }
+            writer.answerHead(contentLength: size, kind: kind == .content ? BlockKindName.content : BlockKindName.slot, validators: validators)
         case .channel:
             guard !request.refusesChannels else { return writer.fail(.forbidden) }
             writer.answerHead(contentLength: nil, kind: BlockKindName.channel)

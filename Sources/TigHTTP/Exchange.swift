@@ -236,8 +236,13 @@ final class Exchange {
     /// unless `askAgain` takes over (see `RelaySink.AskAgain`).
     func relay(to peer: Peer, body: IncomingBlock?, askAgain: RelaySink.AskAgain? = nil) {
         guard let peers = server.network else { return writer.fail(.internalServerError) }
-        let forwarded = PeerRequest(
+        var forwarded = PeerRequest(
             method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body, apiKey: request.apiKey)
+        if request.method == .GET || request.method == .HEAD {
+            for name in ReadConditions.headerNames {
+                for value in request.head.headers[name] { forwarded.passedOn.add(name: name, value: value) }
+            }
+        }
         peers.send(forwarded, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics, askAgain: askAgain))
     }
 }

@@ -71,6 +71,10 @@ public struct PeerRequest {
     /// The client's API key when it came in a header (`Authorization`),
     /// passed on the same way; one in the URI travels with it.
     public var apiKey: String?
+    /// Request headers passed on as the client sent them: a read's
+    /// conditions and range (`ReadConditions.headerNames`), so that the
+    /// holder answers 304, 206 or 416 itself.
+    public var passedOn = HTTPHeaders()
 
     public init(
         method: HTTPMethod, uri: String, refuseChannels: Bool = false, listTimes: Bool = false, body: IncomingBlock? = nil,

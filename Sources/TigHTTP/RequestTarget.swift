@@ -110,6 +110,18 @@ public struct QueryParameters: Equatable, Sendable {
         }
     }
 
+    /// `uri` with the value of every `apikey` parameter (however its name
+    /// is escaped) replaced, for log lines and errors: a key never reaches
+    /// a log.
+    public static func redacted(_ uri: String) -> String {
+        guard let question = uri.firstIndex(of: "?") else { return uri }
+        let pairs = uri[uri.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { pair in
+            let name = pair.firstIndex(of: "=").map { pair[..<$0] } ?? pair
+            return percentDecoded(name) == "apikey" ? name + "=REDACTED" : String(pair)
+        }
+        return uri[...question] + pairs.joined(separator: "&")
+    }
+
     /// Flags are on unless explicitly `0`, `false` or empty.
     private static func isOn(_ value: String) -> Bool {
         !(value.isEmpty || value == "0" || value == "false")

@@ -64,7 +64,7 @@ final class ResponseWriter {
     func fail(_ error: any Error) {
         let failure = HTTPFailure(error)
         if failure.isUnexpected {
-            server.logger.error("request-failed", metadata: ["uri": "\(uri)", "error": "\(error)"])
+            server.logger.error("request-failed", metadata: ["uri": "\(QueryParameters.redacted(uri))", "error": "\(error)"])
         }
         fail(failure.status, close: failure.closesConnection)
     }
@@ -89,36 +89,62 @@ final class ResponseWriter {
         finish()
     }
 
-    /// A presence answer for `HEAD`: the kind, the length when known, no body.
-    func answerHead(contentLength: Int?, kind: String) {
+    /// A presence answer for `HEAD`: the kind, the length when known, the
+    /// validators of a block, no body.
+    func answerHead(contentLength: Int?, kind: String, validators: ReadValidators? = nil) {
         var headers = HTTPHeaders()
         headers.add(name: kindHeader, value: kind)
         if let contentLength { headers.add(name: "content-length", value: String(contentLength)) }
+        validators?.add(to: &headers)
         writeHead(.ok, headers: headers)
         finish()
     }
 
-    /// Sends a whole block and closes it.
-    func send(_ block: StoredBlock, contentType: String) {
+    /// Sends a whole block, or the `part` of it a `Range` asked for (206),
+    /// and closes it. Without `validators` (a `take`: the answer is the
+    /// end of the value) no cache may keep it.
+    func send(_ block: StoredBlock, contentType: String, validators: ReadValidators? = nil, part: Range<Int>? = nil) {
         var headers = HTTPHeaders()
+        let window = part ?? 0..<block.size
         headers.add(name: "content-type", value: contentType)
-        headers.add(name: "content-length", value: String(block.size))
-        headers.add(name: "cache-control", value: "no-store")
+        headers.add(name: "content-length", value: String(window.count))
+        if let validators {
+            validators.add(to: &headers)
+        } else {
+            headers.add(name: "cache-control", value: "no-store")
+        }
+        if let part {
+            headers.add(name: "content-range", value: "bytes \(part.lowerBound)-\(part.upperBound - 1)/\(block.size)")
+        }
+        writeHead(part == nil ? .ok : .partialContent, headers: headers)
         switch block.bytes {
         case .memory(let bytes):
-            writeHead(.ok, headers: headers)
-            countSent(bytes.count)
-            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(allocator.buffer(bytes: bytes)))), promise: nil)
+            countSent(window.count)
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(allocator.buffer(bytes: bytes[window])))), promise: nil)
             finish()
         case .file(let file):
-            writeHead(.ok, headers: headers)
-            writeFileBody(file).assumeIsolated().whenComplete { [self] result in
+            writeFileBody(file, window: window).assumeIsolated().whenComplete { [self] result in
                 switch result {
                 case .success: finish()
                 case .failure: abort()
                 }
             }
         }
+    }
+
+    /// 304: the client's copy (`If-None-Match`) is current.
+    func notModified(_ validators: ReadValidators) {
+        var headers = HTTPHeaders()
+        validators.add(to: &headers)
+        writeHead(.notModified, headers: headers)
+        finish()
+    }
+
+    /// 416: the `Range` starts past the end of the `size` bytes there are.
+    func rangeNotSatisfiable(size: Int) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-range", value: "bytes */\(size)")
+        answer(.rangeNotSatisfiable, headers: headers, body: nil)
     }
 
     // MARK: - Streams
@@ -140,29 +166,30 @@ final class ResponseWriter {
     func writeBlockBody(_ block: StoredBlock) -> EventLoopFuture<Void> {
         switch block.bytes {
         case .memory(let bytes): writeBody(allocator.buffer(bytes: bytes))
-        case .file(let file): writeFileBody(file)
+        case .file(let file): writeFileBody(file, window: 0..<file.size)
         }
     }
 
-    /// Streams a file's bytes as body and closes it. Over plain HTTP
-    /// the kernel copies them (`sendfile`); over TLS they are read in slices.
-    private func writeFileBody(_ file: BlockFile) -> EventLoopFuture<Void> {
-        countSent(file.size)
-        guard file.size > 0 else {
+    /// Streams `window` of a file's bytes as body and closes the file. Over
+    /// plain HTTP the kernel copies them (`sendfile`); over TLS they are
+    /// read in slices.
+    private func writeFileBody(_ file: BlockFile, window: Range<Int>) -> EventLoopFuture<Void> {
+        countSent(window.count)
+        guard !window.isEmpty else {
             file.close()
             return eventLoop.makeSucceededVoidFuture()
         }
         if server.usesTLS {
             let done = eventLoop.makePromise(of: Void.self)
-            writeSlices(of: file, from: 0, done: done)
+            writeSlices(of: file, window, done: done)
             done.futureResult.assumeIsolated().whenComplete { _ in file.close() }
             return done.futureResult
         }
         let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: file.descriptor)
         var last: EventLoopFuture<Void> = eventLoop.makeSucceededVoidFuture()
-        var offset = 0
-        while offset < file.size {
-            let end = min(offset + Self.fileRegionSlice, file.size)
+        var offset = window.lowerBound
+        while offset < window.upperBound {
+            let end = min(offset + Self.fileRegionSlice, window.upperBound)
             let region = FileRegion(fileHandle: handle, readerIndex: offset, endIndex: end)
             last = context.write(NIOAny(HTTPServerResponsePart.body(.fileRegion(region))))
             offset = end
@@ -172,21 +199,21 @@ final class ResponseWriter {
         return last
     }
 
-    private func writeSlices(of file: BlockFile, from offset: Int, done: EventLoopPromise<Void>) {
-        guard offset < file.size else {
+    private func writeSlices(of file: BlockFile, _ window: Range<Int>, done: EventLoopPromise<Void>) {
+        guard !window.isEmpty else {
             done.succeed(())
             return
         }
         let buffer: ByteBuffer
         do {
-            buffer = try allocator.read(file, at: offset, count: min(Self.streamSlice, file.size - offset))
+            buffer = try allocator.read(file, at: window.lowerBound, count: min(Self.streamSlice, window.count))
         } catch {
             done.fail(error)
             return
         }
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { [self] result in
             switch result {
-            case .success: writeSlices(of: file, from: offset + buffer.readableBytes, done: done)
+            case .success: writeSlices(of: file, window.dropFirst(buffer.readableBytes), done: done)
             case .failure(let error): done.fail(error)
             }
         }
@@ -243,7 +270,7 @@ final class ResponseWriter {
         }
         if server.logger.logLevel <= .debug {
             server.logger.debug("request", metadata: [
-                "method": "\(method.rawValue)", "uri": "\(uri)", "status": "\(status.code)",
+                "method": "\(method.rawValue)", "uri": "\(QueryParameters.redacted(uri))", "status": "\(status.code)",
                 "microseconds": "\(elapsed.nanoseconds / 1000)",
             ])
         }

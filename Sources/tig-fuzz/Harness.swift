@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import TigAddress
 import TigHTTP
+import TigStore
 
 /// One input through every request-facing parser of the front.
 ///
@@ -35,6 +36,33 @@ enum Harness {
         func field(_ index: Int) -> String { index < fields.count ? fields[index] : "" }
         presentedKey(field(0), field(1))
         peerProof(field(0), method: field(1), uri: field(2), secret: field(3))
+        readConditions(range: field(0), ifNoneMatch: field(1), ifRange: field(2), size: bytes.count)
+        redaction(text)
+    }
+
+    static func readConditions(range: String, ifNoneMatch: String, ifRange: String, size: Int) {
+        let validators = ReadValidators(kind: .content, address: BlockAddress(words: (1, 2, 3, 4)), retentionSeconds: 600)
+        for headers in [[("Range", range)], [("Range", range), ("If-Range", ifRange), ("If-None-Match", ifNoneMatch)]] {
+            for size in [0, 1, size, Int.max] {
+                switch ReadConditions(HTTPHeaders(headers)).outcome(for: validators, size: size, isGET: true) {
+                case .part(let part):
+                    check(!part.isEmpty && part.lowerBound >= 0 && part.upperBound <= size, "a part lies within the body")
+                case .notModified:
+                    check(headers.count > 1, "only If-None-Match answers 304")
+                case .whole, .unsatisfiable:
+                    break
+                }
+            }
+        }
+    }
+
+    /// A key in the query never survives redaction, however it is spelled.
+    static func redaction(_ uri: String) {
+        let redacted = QueryParameters.redacted(uri)
+        guard let question = uri.firstIndex(of: "?"), QueryParameters(parsing: uri[uri.index(after: question)...]).apiKey != nil,
+              let kept = redacted.firstIndex(of: "?")
+        else { return }
+        check(QueryParameters(parsing: redacted[redacted.index(after: kept)...]).apiKey == "REDACTED", "the key is redacted")
     }
 
     static func requestTarget(_ uri: String) {

@@ -12,6 +12,7 @@ def cluster(module_clusters, tig):
 
 @pytest.mark.parametrize("scenario", [
     crosspod.content_block,
+    crosspod.conditional_and_range_reads_across_pods,
     crosspod.key_slot,
     crosspod.burst_across_pods,
     crosspod.read_only_channel_across_pods,

@@ -15,7 +15,7 @@ def test_get_headers(tig):
     path = requests.put(tig.url, data=b"<html>").text
     answer = requests.get(tig.url + path)
     assert answer.headers["content-type"] == "application/octet-stream"
-    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["cache-control"] == "public, max-age=600, immutable"  # SPEC §3
     assert answer.headers["x-content-type-options"] == "nosniff"
     typed = requests.get(tig.url + path + "?Content-Type=text/plain;%20charset=utf-8")
     assert typed.headers["content-type"] == "text/plain; charset=utf-8"

@@ -37,6 +37,31 @@ def content_block(cluster: Cluster) -> None:
         expect_failure(request("HEAD", cluster.url(pod) + missing), 404)
 
 
+def conditional_and_range_reads_across_pods(cluster: Cluster) -> None:
+    """A pod that does not hold the block passes If-None-Match, Range and
+    If-Range on to its home, and relays the home's 304, 206 or 416 with the
+    validators (SPEC §3 holds through any pod)."""
+    data = os.urandom(300_000)
+    path = put_content(cluster.url(cluster.pods()[0]), data)
+    [home] = holders(cluster, path)
+    others = [pod for pod in cluster.pods() if pod != home]
+    assert others, "need a pod that does not hold the block"
+    for reader in others:
+        url = cluster.url(reader) + path
+        whole = expect(request("GET", url), 200, data)
+        etag = whole.headers["ETag"]
+        assert etag == f'"{path[1:65]}"' and whole.headers["Cache-Control"].endswith("immutable"), whole.headers
+        not_modified = request("GET", url, headers={"If-None-Match": etag})
+        assert not_modified.status_code == 304 and not_modified.content == b"", not_modified.status_code
+        assert not_modified.headers["ETag"] == etag
+        part = request("GET", url, headers={"Range": "bytes=1000-1999", "If-Range": etag})
+        assert part.status_code == 206 and part.content == data[1000:2000], part.status_code
+        assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(data)}"
+        past = request("GET", url, headers={"Range": f"bytes={len(data)}-"})
+        assert past.status_code == 416 and past.headers["Content-Range"] == f"bytes */{len(data)}"
+    assert holders(cluster, path) == [home], "conditional reads copy nothing"
+
+
 def key_slot(cluster: Cluster) -> None:
     a, b, c = three_pods(cluster)
     key = new_key()
