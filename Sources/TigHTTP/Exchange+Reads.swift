@@ -34,7 +34,7 @@ extension Exchange {
 
     private func deliver(_ block: StoredBlock, at address: BlockAddress) throws {
         guard !query.burst else { return try burst(list: block) }
-        let validators = validators(of: block.kind, at: address)
+        let validators = validators(of: block.kind, at: address, valueHash: block.kind == .slot ? try block.valueHash() : nil)
         switch ReadConditions(request.head.headers).outcome(for: validators, size: block.size, isGET: true) {
         case .whole:
             writer.send(block, contentType: contentType, validators: validators)
@@ -49,8 +49,8 @@ extension Exchange {
         }
     }
 
-    private func validators(of kind: BlockKind, at address: BlockAddress) -> ReadValidators {
-        ReadValidators(kind: kind, address: address, retentionSeconds: store.policy.retention / 1_000_000_000)
+    private func validators(of kind: BlockKind, at address: BlockAddress, valueHash: BlockAddress? = nil) -> ReadValidators {
+        ReadValidators(kind: kind, address: address, valueHash: valueHash, retentionSeconds: store.policy.retention / 1_000_000_000)
     }
 
     /// A read-only channel answers its target's value. The target is read

@@ -19,10 +19,15 @@ extension Exchange {
                 createHere(address, body: body)
             }
         case .block:
-            try writeHere(address, body: body, answering: address)
+            try writeHere(address, body: body, answering: address, precondition: WriteConditions.precondition(request.head.headers))
         case .channel(.writeOnly(let target)):
             guard !request.refusesChannels else { return writer.fail(.conflict) }
-            try writeThroughChannel(address, to: target, body: body)
+            // The marker is what the request names: it exists and has no
+            // tag, so only `If-Match: *` (or no condition) lets it through.
+            switch WriteConditions.precondition(request.head.headers) {
+            case .none, .exists: try writeThroughChannel(address, to: target, body: body)
+            case .absent, .valueHash: writer.fail(.preconditionFailed)
+            }
         case .channel(.readOnly):
             writer.fail(.conflict)
         }
@@ -39,7 +44,7 @@ extension Exchange {
             return writer.fail(.notFound)
         }
         do {
-            try writeHere(address, body: body, answering: address)
+            try writeHere(address, body: body, answering: address, precondition: WriteConditions.precondition(request.head.headers))
         } catch {
             writer.fail(error)
         }
@@ -47,11 +52,17 @@ extension Exchange {
 
     /// Applies the write to this pod's store and answers `answerAddress`
     /// (the channel's own path when writing through a channel, so the answer
-    /// never reveals the target).
-    private func writeHere(_ address: BlockAddress, body: IncomingBlock, answering answerAddress: BlockAddress) throws {
-        switch try store.writeSlot(address, body: body, mode: slotWriteMode) {
+    /// never reveals the target). A write through a channel carries no
+    /// precondition: the client cannot know the target's tag.
+    private func writeHere(
+        _ address: BlockAddress, body: IncomingBlock, answering answerAddress: BlockAddress,
+        precondition: BlockStore.SlotPrecondition = .none
+    ) throws {
+        switch try store.writeSlot(address, body: body, mode: slotWriteMode, precondition: precondition) {
         case .stored:
             answerPath(answerAddress)
+        case .refusedPrecondition:
+            writer.fail(.preconditionFailed)
         case .refusedContent, .refusedChannel, .refusedExists:
             writer.fail(.conflict)
         case .refusedTooLarge:

@@ -238,10 +238,10 @@ final class Exchange {
         guard let peers = server.network else { return writer.fail(.internalServerError) }
         var forwarded = PeerRequest(
             method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body, apiKey: request.apiKey)
-        if request.method == .GET || request.method == .HEAD {
-            for name in ReadConditions.headerNames {
-                for value in request.head.headers[name] { forwarded.passedOn.add(name: name, value: value) }
-            }
+        let conditions = request.method == .GET || request.method == .HEAD ? ReadConditions.headerNames
+            : request.expectsBody ? WriteConditions.headerNames : []
+        for name in conditions {
+            for value in request.head.headers[name] { forwarded.passedOn.add(name: name, value: value) }
         }
         peers.send(forwarded, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics, askAgain: askAgain))
     }

@@ -1,4 +1,5 @@
 import Glibc
+import TigAddress
 
 /// What an address holds: a content block (immutable, its bytes hash to its
 /// address) or a key slot (mutable). The kind is the file's mode: content
@@ -69,6 +70,21 @@ public struct BlockFile: Sendable {
         }
     }
 
+    /// The SHA-256 of the bytes this handle saw (see `StoredBlock.valueHash`).
+    func valueHash() throws -> BlockAddress {
+        let hasher = SHA256Hasher()
+        try withUnsafeTemporaryAllocation(byteCount: 1 << 16, alignment: 16) { slice in
+            var offset = 0
+            while offset < size {
+                let read = try self.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: slice.prefix(size - offset)))
+                guard read > 0 else { throw StoreError("pread", code: EIO) }
+                hasher.update(UnsafeRawBufferPointer(rebasing: slice.prefix(read)))
+                offset += read
+            }
+        }
+        return hasher.finish()
+    }
+
     /// Fills `buffer` from `offset` on (less only at the end of the file) and
     /// returns how many bytes it read.
     public func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -135,6 +151,16 @@ public struct StoredBlock: Sendable {
         switch bytes {
         case .file(let file): try file.readAll()
         case .memory(let bytes): bytes
+        }
+    }
+
+    /// The SHA-256 of the bytes: a key slot's entity tag, which changes
+    /// exactly when its value does, whichever pod holds it and across
+    /// restarts (an inode or a counter would not).
+    public func valueHash() throws -> BlockAddress {
+        switch bytes {
+        case .file(let file): try file.valueHash()
+        case .memory(let bytes): SHA256Hasher.address(of: bytes)
         }
     }
 

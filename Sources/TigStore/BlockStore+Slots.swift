@@ -17,8 +17,24 @@ extension BlockStore {
         case append
     }
 
+    /// What must hold of the address's current value for a write to apply
+    /// (RFC 9110 §13.1): checked under the slot's lock, so that of writers
+    /// presenting the same tag exactly one wins (compare-and-set).
+    public enum SlotPrecondition: Sendable, Equatable {
+        case none
+        /// `If-None-Match: *`: nothing is there.
+        case absent
+        /// `If-Match: *`: something is there.
+        case exists
+        /// `If-Match: "<h>"…`: the value hashes to one of these (a content
+        /// block's tag is its address).
+        case valueHash(in: Set<BlockAddress>)
+    }
+
     public enum SlotWriteOutcome: Sendable, Equatable {
         case stored
+        /// The precondition did not hold; nothing changed.
+        case refusedPrecondition
         /// The address holds a content block (immutable).
         case refusedContent
         /// The address holds a channel marker (cannot be overwritten).
@@ -31,10 +47,13 @@ extension BlockStore {
 
     /// Writes a key slot. A body that hashes to the slot's own address is
     /// stored as that content block (its address is then authoritative).
-    public func writeSlot(_ address: BlockAddress, body: IncomingBlock, mode: SlotWriteMode) throws -> SlotWriteOutcome {
+    public func writeSlot(
+        _ address: BlockAddress, body: IncomingBlock, mode: SlotWriteMode, precondition: SlotPrecondition = .none
+    ) throws -> SlotWriteOutcome {
         let isOwnContent = body.address == address
         return try locks.withLock(address) {
             let existing = try inspectLocked(address)
+            guard try holds(precondition, at: address, existing) else { return .refusedPrecondition }
             switch (existing, mode) {
             case (.content, _):
                 return .refusedContent
@@ -60,6 +79,20 @@ extension BlockStore {
                 try appendLocked(body, to: address)
                 return .stored
             }
+        }
+    }
+
+    private func holds(_ precondition: SlotPrecondition, at address: BlockAddress, _ existing: Existing) throws -> Bool {
+        switch (precondition, existing) {
+        case (.none, _), (.absent, .absent): return true
+        case (.absent, _), (.exists, .absent), (.valueHash, .absent): return false
+        case (.exists, _): return true
+        case (.valueHash(let tags), .content): return tags.contains(address)
+        case (.valueHash, .marker): return false
+        case (.valueHash(let tags), .slot):
+            guard let file = try openStored(address) else { return false }
+            defer { file.close() }
+            return tags.contains(try file.valueHash())
         }
     }
 

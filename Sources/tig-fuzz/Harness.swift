@@ -38,6 +38,15 @@ enum Harness {
         peerProof(field(0), method: field(1), uri: field(2), secret: field(3))
         readConditions(range: field(0), ifNoneMatch: field(1), ifRange: field(2), size: bytes.count)
         redaction(text)
+        writeConditions(ifMatch: field(0), ifNoneMatch: field(1))
+    }
+
+    static func writeConditions(ifMatch: String, ifNoneMatch: String) {
+        _ = WriteConditions.precondition(HTTPHeaders([("If-Match", ifMatch), ("If-None-Match", ifNoneMatch)]))
+        _ = WriteConditions.precondition(HTTPHeaders([("If-None-Match", ifNoneMatch)]))
+        let address = SHA256Hasher.address(of: Array(ifMatch.utf8))
+        check(WriteConditions.precondition(HTTPHeaders([("If-Match", "W/\"x\", \"\(address.hex)\"")])) == .valueHash(in: [address]),
+              "a strong tag names the hash it spells")
     }
 
     static func readConditions(range: String, ifNoneMatch: String, ifRange: String, size: Int) {

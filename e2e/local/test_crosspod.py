@@ -19,6 +19,7 @@ def cluster(module_clusters, tig):
     crosspod.write_only_channel_across_pods,
     crosspod.take_race,
     crosspod.setifnot_race,
+    crosspod.compare_and_set_race,
 ], ids=lambda scenario: scenario.__name__)
 def test_cross_pod(cluster, scenario):
     scenario(cluster)

@@ -5,6 +5,7 @@ that an API key sent in the query never reaches a log line."""
 import hashlib
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -31,12 +32,49 @@ def test_a_content_block_is_immutable_and_tagged_by_its_hash(tig):
     assert head.headers["ETag"] == answer.headers["ETag"] and head.headers["Content-Length"] == str(len(body))
 
 
-def test_a_key_slot_must_be_asked_again(tig):
+def test_a_key_slot_must_be_asked_again_and_its_tag_follows_its_value(tig):
     slot = "/" + "ab" * 32 + ".tig"
     assert requests.put(tig.url + slot, data=b"v1").status_code == 200
     answer = requests.get(tig.url + slot)
-    assert answer.headers["Cache-Control"] == "no-cache" and "ETag" not in answer.headers
+    assert answer.headers["Cache-Control"] == "no-cache"
+    assert answer.headers["ETag"] == f'"{hashlib.sha256(b"v1").hexdigest()}"'
+    assert requests.get(tig.url + slot, headers={"If-None-Match": answer.headers["ETag"]}).status_code == 304
+    assert requests.put(tig.url + slot + "?append=1", data=b"+").status_code == 200
+    changed = requests.get(tig.url + slot, headers={"If-None-Match": answer.headers["ETag"]})
+    assert changed.status_code == 200 and changed.content == b"v1+"
+    assert changed.headers["ETag"] == f'"{hashlib.sha256(b"v1+").hexdigest()}"'
     assert requests.get(tig.url + slot + "?take=1").headers["Cache-Control"] == "no-store"
+
+
+def test_if_match_is_compare_and_set_on_a_slot(tig):
+    slot = tig.url + "/" + "ac" * 32 + ".tig"
+    assert requests.put(slot, headers={"If-Match": "*"}, data=b"x").status_code == 412, "nothing to match yet"
+    assert requests.put(slot, headers={"If-None-Match": "*"}, data=b"v1").status_code == 200
+    assert requests.put(slot, headers={"If-None-Match": "*"}, data=b"again").status_code == 412
+    etag = requests.get(slot).headers["ETag"]
+    assert requests.put(slot, headers={"If-Match": etag}, data=b"v2").status_code == 200
+    stale = requests.put(slot, headers={"If-Match": etag}, data=b"v3")
+    assert stale.status_code == 412 and stale.content == b""
+    assert requests.get(slot).content == b"v2"
+    assert requests.put(slot, headers={"If-Match": "W/" + requests.get(slot).headers["ETag"]}, data=b"v3").status_code == 412, \
+        "If-Match compares strongly"
+    assert requests.put(slot + "?append=1", headers={"If-Match": requests.get(slot).headers["ETag"]}, data=b"+").status_code == 200
+    assert requests.get(slot).content == b"v2+"
+
+
+def test_of_100_writers_with_the_same_tag_exactly_one_wins(tig):
+    slot = tig.url + "/" + "ad" * 32 + ".tig"
+    assert requests.put(slot, data=b"start").status_code == 200
+    etag = requests.get(slot).headers["ETag"]
+
+    def write(index):
+        return requests.put(slot, headers={"If-Match": etag}, data=f"writer {index}".encode()).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(write, range(100)))
+    assert sorted(codes) == [200] + [412] * 99
+    winner = codes.index(200)
+    assert requests.get(slot).content == f"writer {winner}".encode()
 
 
 def test_if_none_match_answers_304_without_a_body(tig):

@@ -218,3 +218,24 @@ def setifnot_race(cluster: Cluster) -> None:
         for pod in pods:
             expect_bytes(cluster.url(pod), path, winner.encode())
         assert len(holders(cluster, path)) == 1
+
+
+def compare_and_set_race(cluster: Cluster) -> None:
+    """`If-Match` on a slot is decided at its primary: of writers on every pod
+    presenting the tag they read (each through its own pod), exactly one
+    wins, and the tag it read is stale for the others (SPEC §3)."""
+    pods = three_pods(cluster)
+    for round_ in range(RACE_ROUNDS):
+        key = new_key()
+        path = key_path(key)
+        put_slot(cluster.url(pods[round_ % 3]), key, b"start")
+        tags = {pod: expect(request("GET", cluster.url(pod) + path), 200, b"start").headers["ETag"] for pod in pods}
+        assert len(set(tags.values())) == 1, f"every pod answers the same tag: {tags}"
+        answers = _race([lambda pod=pod: request("PUT", cluster.url(pod) + path, headers={"If-Match": tags[pod]},
+                                                 data=pod.encode()) for pod in pods])
+        statuses = sorted((getattr(a, "status_code", repr(a)) for a in answers), key=str)
+        assert statuses == [200, 412, 412], f"round {round_}: If-Match from {pods}: {answers}"
+        [winner] = [pod for pod, a in zip(pods, answers) if a.status_code == 200]
+        for pod in pods:
+            expect_bytes(cluster.url(pod), path, winner.encode())
+        assert len(holders(cluster, path)) == 1

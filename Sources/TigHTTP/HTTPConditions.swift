@@ -5,18 +5,20 @@ import TigStore
 /// What a read answers about the block besides its bytes (SPEC §3): a
 /// content block never changes at its address, so its hash is its strong
 /// ETag and any cache may keep it for the retention period; a key slot
-/// changes, so caches must ask again (and it has no ETag yet).
+/// changes, so caches must ask again, and its ETag is the hash of its value
+/// (`valueHash`: given for `GET`, omitted for `HEAD`, which RFC 9110 §9.3.2
+/// allows for a field computed from the content).
 public struct ReadValidators {
     let etag: String?
     let cacheControl: String
 
-    public init(kind: BlockKind, address: BlockAddress, retentionSeconds: Int64) {
+    public init(kind: BlockKind, address: BlockAddress, valueHash: BlockAddress? = nil, retentionSeconds: Int64) {
         switch kind {
         case .content:
             etag = "\"\(address.hex)\""
             cacheControl = "public, max-age=\(retentionSeconds), immutable"
         case .slot:
-            etag = nil
+            etag = valueHash.map { "\"\($0.hex)\"" }
             cacheControl = "no-cache"
         }
     }
@@ -46,11 +48,6 @@ public struct ReadConditions {
         ifRange = headers.first(name: "if-range")
     }
 
-    private static func joined(_ headers: HTTPHeaders, _ name: String) -> String? {
-        let values = headers[name]
-        return values.isEmpty ? nil : values.joined(separator: ",")
-    }
-
     /// Whether any condition is present at all (the common read has none).
     var isEmpty: Bool { ifNoneMatch == nil && range == nil }
 
@@ -77,18 +74,46 @@ public struct ReadConditions {
         return entityTags(in: list).contains(etag)
     }
 
-    /// The opaque tags (quotes included, `W/` dropped) of a list such as
-    /// `"a", W/"b"`; a malformed entry ends the list.
-    static func entityTags(in list: String) -> [String] {
+    /// The opaque tags (quotes included, `W/` dropped, or weak ones left
+    /// out with `strongOnly`) of a list such as `"a", W/"b"`; a malformed
+    /// entry ends the list.
+    static func entityTags(in list: String, strongOnly: Bool = false) -> [String] {
         var tags: [String] = []
         var rest = Substring(list)
         while true {
             rest = rest.drop { $0 == " " || $0 == "\t" || $0 == "," }
-            if rest.hasPrefix("W/") { rest = rest.dropFirst(2) }
+            let weak = rest.hasPrefix("W/")
+            if weak { rest = rest.dropFirst(2) }
             guard rest.first == "\"", let close = rest.dropFirst().firstIndex(of: "\"") else { return tags }
-            tags.append(String(rest[...close]))
+            if !(weak && strongOnly) { tags.append(String(rest[...close])) }
             rest = rest[rest.index(after: close)...]
         }
+    }
+
+    static func joined(_ headers: HTTPHeaders, _ name: String) -> String? {
+        let values = headers[name]
+        return values.isEmpty ? nil : values.joined(separator: ",")
+    }
+}
+
+/// The preconditions of a key-slot write (SPEC §3, RFC 9110 §13.1.1–2):
+/// `If-Match` is compare-and-set on the value's tag (strong comparison,
+/// `*` for any value), `If-None-Match: *` creates only. Other
+/// `If-None-Match` values on a write are not evaluated.
+public enum WriteConditions {
+    /// The headers a write passes on to the slot's primary, which decides.
+    static let headerNames = ["if-match", "if-none-match"]
+
+    public static func precondition(_ headers: HTTPHeaders) -> BlockStore.SlotPrecondition {
+        if let ifMatch = ReadConditions.joined(headers, "if-match") {
+            if ifMatch.trimmingSpaces == "*" { return .exists }
+            let hashes = ReadConditions.entityTags(in: ifMatch, strongOnly: true).compactMap { tag in
+                BlockAddress(hex: String(tag.dropFirst().dropLast()))
+            }
+            return .valueHash(in: Set(hashes))
+        }
+        if ReadConditions.joined(headers, "if-none-match")?.trimmingSpaces == "*" { return .absent }
+        return .none
     }
 }
 
