@@ -4,6 +4,7 @@
 #   bench/run.sh                 # everything (~2-3 minutes with the defaults)
 #   bench/run.sh get latency     # only some benchmarks (bench/run.sh --help)
 #   BENCH_SECONDS=5 bench/run.sh # shorter runs
+#   bench/run.sh scaling [--rebalance]  # bench/cluster.py: 1/2/4/8 local pods
 #
 # Installs nginx-light, redis-server and wrk when missing (Debian), builds the
 # release binary first only with BENCH_BUILD=1, then runs bench/bench.py with
@@ -14,6 +15,24 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+build_if_asked() {
+    # The release build is not started implicitly (builds on this 2-core
+    # machine are scheduled by hand); BENCH_BUILD=1 asks for it.
+    if [[ "${BENCH_BUILD:-0}" == 1 ]]; then
+        echo "bench: swift build -c release --product tig" >&2
+        (cd "$repo" && swift build -c release --product tig >&2)
+    fi
+}
+
+# `scaling`: the cluster scaling benchmark (bench/cluster.py; only python3 and
+# tig, none of the tools below). TIG_BIN defaults there to .build/release/tig,
+# else .build-test/release/tig.
+if [[ "${1:-}" == scaling ]]; then
+    shift
+    build_if_asked
+    exec python3 "$here/cluster.py" "$@"
+fi
 
 missing=()
 command -v nginx >/dev/null || missing+=(nginx-light)
@@ -49,12 +68,7 @@ if ((${#missing[@]})); then
         --no-install-recommends "${missing[@]}" >&2
 fi
 
-# The release build is not started implicitly (builds on this 2-core machine
-# are scheduled by hand); BENCH_BUILD=1 asks for it.
-if [[ "${BENCH_BUILD:-0}" == 1 ]]; then
-    echo "bench: swift build -c release --product tig" >&2
-    (cd "$repo" && swift build -c release --product tig >&2)
-fi
+build_if_asked
 export TIG_BIN="${TIG_BIN:-$repo/.build/release/tig}"
 
 cleanup
