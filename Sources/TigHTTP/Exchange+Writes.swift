@@ -10,6 +10,11 @@ extension Exchange {
         return .replace
     }
 
+    /// `If-Match` / `If-None-Match: *` of a slot write (see `WriteConditions`).
+    var slotPrecondition: BlockStore.SlotPrecondition {
+        WriteConditions.precondition(request.head.headers)
+    }
+
     /// `PUT`/`POST /<h>.tig`: a key-slot write. A write-only channel passes it
     /// on to its target; content blocks and other channels refuse it.
     func write(_ address: BlockAddress, body: IncomingBlock) throws {
@@ -19,12 +24,12 @@ extension Exchange {
                 createHere(address, body: body)
             }
         case .block:
-            try writeHere(address, body: body, answering: address, precondition: WriteConditions.precondition(request.head.headers))
+            try writeHere(address, body: body, answering: address, precondition: slotPrecondition)
         case .channel(.writeOnly(let target)):
             guard !request.refusesChannels else { return writer.fail(.conflict) }
             // The marker is what the request names: it exists and has no
             // tag, so only `If-Match: *` (or no condition) lets it through.
-            switch WriteConditions.precondition(request.head.headers) {
+            switch slotPrecondition {
             case .none, .exists: try writeThroughChannel(address, to: target, body: body)
             case .absent, .valueHash: writer.fail(.preconditionFailed)
             }
@@ -44,7 +49,7 @@ extension Exchange {
             return writer.fail(.notFound)
         }
         do {
-            try writeHere(address, body: body, answering: address, precondition: WriteConditions.precondition(request.head.headers))
+            try writeHere(address, body: body, answering: address, precondition: slotPrecondition)
         } catch {
             writer.fail(error)
         }

@@ -168,3 +168,17 @@ def test_an_api_key_in_the_query_never_reaches_the_log():
     log = tig.log_text()
     assert "apikey=REDACTED" in log and "api%6Bey=REDACTED" in log
     assert secret not in log
+
+
+def test_a_write_only_channel_passes_only_if_match_star(tig):
+    """The marker is what a write through a channel names: it exists and has
+    no tag, so If-None-Match: * and any If-Match tag fail; If-Match: * passes."""
+    target, channel = "/" + "ae" * 32 + ".tig", "/" + "af" * 32 + ".tig"
+    assert requests.put(tig.url + target, data=b"old").status_code == 200
+    assert requests.put(tig.url + channel, data=f"Write only channel to tig {target}".encode()).status_code == 200
+    etag = requests.get(tig.url + target).headers["ETag"]
+    for headers in ({"If-None-Match": "*"}, {"If-Match": etag}):
+        assert requests.put(tig.url + channel, headers=headers, data=b"new").status_code == 412, headers
+    assert requests.get(tig.url + target).content == b"old"
+    assert requests.put(tig.url + channel, headers={"If-Match": "*"}, data=b"new").status_code == 200
+    assert requests.get(tig.url + target).content == b"new"
