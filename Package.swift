@@ -149,6 +149,11 @@ let package = Package(
         .testTarget(name: "MitosisTests", dependencies: ["Mitosis"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"]),
         .testTarget(name: "TigOperatorTests", dependencies: ["TigOperator", "KubeClient", "Mitosis"]),
+        // The real tig-operator and tig binaries against the API emulator (e2e/kubeapi), in child processes.
+        .testTarget(
+            name: "OperatorIntegrationTests",
+            dependencies: ["KubeClient", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "TigClientTests", dependencies: ["TigClient", "TigAddress"]),
     ],
     swiftLanguageModes: [.v6]

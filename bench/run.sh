@@ -5,6 +5,7 @@
 #   bench/run.sh get latency     # only some benchmarks (bench/run.sh --help)
 #   BENCH_SECONDS=5 bench/run.sh # shorter runs
 #   bench/run.sh scaling [--rebalance]  # bench/cluster.py: 1/2/4/8 local pods
+#   bench/run.sh rotation        # the operator rotating 5 local pods under load (~1 min)
 #
 # Installs nginx-light, redis-server and wrk when missing (Debian), builds the
 # release binary first only with BENCH_BUILD=1, then runs bench/bench.py with
@@ -32,6 +33,23 @@ if [[ "${1:-}" == scaling ]]; then
     shift
     build_if_asked
     exec python3 "$here/cluster.py" "$@"
+fi
+
+# `rotation`: the real operator against the API emulator rotating 5 pods of
+# the local harness under steady load (e2e/local/test_rotation.py, which also
+# checks make-before-break); prints the operator README's table row.
+if [[ "${1:-}" == rotation ]]; then
+    shift
+    build_if_asked
+    report=$(mktemp)
+    trap 'rm -f "$report"' EXIT
+    export TIG_BIN="${TIG_BIN:-$repo/.build/release/tig}"
+    export TIG_OPERATOR_BIN="${TIG_OPERATOR_BIN:-$repo/.build/release/tig-operator}"
+    (cd "$repo" && TIG_ROTATION_REPORT="$report" python3 -m pytest -q -p no:cacheprovider e2e/local/test_rotation.py)
+    echo "| pods | rotation (first surge → last original gone) | fewest Ready | most replicas | operator API requests | client requests |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    cat "$report"
+    exit 0
 fi
 
 missing=()

@@ -49,7 +49,10 @@ public enum OperatorRuntime {
             "leader-election": "\(config.leaderElection)",
         ])
 
-        let informer = PodInformer(client: client, namespace: config.namespace, labelSelector: config.selector, logger: logger)
+        // A watch that went silent is noticed and replaced within one interval.
+        let informer = PodInformer(
+            client: client, namespace: config.namespace, labelSelector: config.selector,
+            staleness: config.interval.seconds, logger: logger)
         let elector = config.leaderElection
             ? LeaderElector(
                 client: leaseClient(client, timing: options.leaderTiming, logger: logger),

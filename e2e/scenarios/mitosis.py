@@ -16,14 +16,19 @@ from .poll import wait_until
 
 
 class Watch:
-    """Samples the cluster in the background and remembers the extremes."""
+    """Samples the cluster in the background and remembers the extremes, and
+    when the replicas first rose above `replicas_from` (a surge or divide)."""
 
-    def __init__(self, cluster: Cluster, interval: float) -> None:
+    def __init__(self, cluster: Cluster, interval: float, replicas_from: int | None = None) -> None:
         self._cluster = cluster
         self._interval = interval
         self._stop = threading.Event()
         self.fewest_ready: int | None = None
         self.most_terminating = 0
+        self._replicas_from = replicas_from
+        self.most_replicas = replicas_from or 0
+        self.first_rise: float | None = None  # time.monotonic()
+        self.first_rise_wall: float | None = None  # time.time(), to line up with logs
         self.errors: list[str] = []
         self._thread = threading.Thread(target=self._run, name="cluster-watch", daemon=True)
 
@@ -39,11 +44,15 @@ class Watch:
         while not self._stop.is_set():
             try:
                 ready, terminating = self._cluster.pods(), self._cluster.terminating()
+                replicas = self._cluster.replicas() if self._replicas_from is not None else 0
             except Exception as error:  # noqa: BLE001 - reported by the scenario
                 self.errors.append(repr(error))
             else:
                 self.fewest_ready = len(ready) if self.fewest_ready is None else min(self.fewest_ready, len(ready))
                 self.most_terminating = max(self.most_terminating, len(terminating))
+                self.most_replicas = max(self.most_replicas, replicas)
+                if self._replicas_from is not None and replicas > self._replicas_from and self.first_rise is None:
+                    self.first_rise, self.first_rise_wall = time.monotonic(), time.time()
             self._stop.wait(self._interval)
 
 

@@ -10,12 +10,13 @@ extension KubernetesClient {
     }
 
     /// Watches pods from `resourceVersion`, with bookmarks. The server ends the
-    /// stream after `timeoutSeconds`; curl gives up 30 s after that, so a
+    /// stream after `timeoutSeconds`; the transfer is abandoned after
+    /// `giveUpAfter` seconds (a `TransportError` that `isTimeout`), so a
     /// connection that died silently is noticed too. No retries here: the
     /// informer decides how to resume. A 410 answer ends the stream with
     /// `KubeAPIError.status(410, …)`.
     public func watchPods(
-        namespace: String, labelSelector: String, resourceVersion: String, timeoutSeconds: Int
+        namespace: String, labelSelector: String, resourceVersion: String, timeoutSeconds: Int, giveUpAfter: Double
     ) -> AsyncThrowingStream<WatchEvent<Pod>, any Error> {
         let request = makeRequest(
             "GET", Self.podsPath(namespace),
@@ -23,7 +24,7 @@ extension KubernetesClient {
                 ("labelSelector", labelSelector), ("watch", "true"), ("resourceVersion", resourceVersion),
                 ("allowWatchBookmarks", "true"), ("timeoutSeconds", String(timeoutSeconds)),
             ],
-            timeout: Double(timeoutSeconds + 30))
+            timeout: giveUpAfter)
         let chunks = executor.stream(request)
         return AsyncThrowingStream { continuation in
             let task = Task {

@@ -1,10 +1,14 @@
 import CCurl
 import CCurlShim
 
-/// One libcurl easy handle, configured and performed on a single thread.
-/// Owns the C memory the transfer needs (header list, error buffer) and frees
-/// it with the handle.
-final class CurlEasy {
+/// One libcurl easy handle. Owns the C memory a transfer needs (header list,
+/// error buffer) and frees it with the handle. A handle keeps its connection
+/// cache across `reset()`, so the next transfer on it reuses the open
+/// keep-alive connection (and TLS session) to the same server.
+///
+/// Unchecked Sendable: libcurl lets a handle move between threads but never
+/// be used by two at once; `CurlHandlePool` hands each to one transfer at a time.
+final class CurlEasy: @unchecked Sendable {
     /// curl_global_init is not thread-safe and must run before any other
     /// curl call; a static `let` is initialised exactly once, under a lock.
     private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
@@ -20,6 +24,16 @@ final class CurlEasy {
         }
         self.handle = handle
         errorBuffer.initialize(to: 0)
+        _ = tig_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+    }
+
+    /// Forgets every option of the last transfer (its URL, headers, body,
+    /// callbacks) but keeps the open connections, DNS and TLS session caches.
+    func reset() {
+        curl_easy_reset(handle)
+        curl_slist_free_all(headerList)
+        headerList = nil
+        errorBuffer[0] = 0
         _ = tig_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
     }
 

@@ -4,12 +4,15 @@ import Synchronization
 
 /// Runs libcurl's blocking transfers away from Swift's cooperative thread
 /// pool, whose few threads must never block: short requests on a small
-/// NIOThreadPool, each long-lived stream on a thread of its own.
+/// NIOThreadPool, each long-lived stream on a thread of its own. Short
+/// requests reuse a handle per pool thread, and with it the open connection.
 public final class CurlExecutor: Sendable {
     private let pool: NIOThreadPool
+    private let handles: CurlHandlePool
 
     public init(threads: Int = 4) {
         pool = NIOThreadPool(numberOfThreads: threads)
+        handles = CurlHandlePool(capacity: threads)
         pool.start()
     }
 
@@ -21,8 +24,10 @@ public final class CurlExecutor: Sendable {
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
         let flag = CancellationFlag()
         return try await withTaskCancellationHandler {
-            try await pool.runIfActive { () throws(TransportError) -> HTTPResponse in
-                try CurlTransfer.perform(request, isCancelled: flag.isSet)
+            try await pool.runIfActive { [handles] () throws(TransportError) -> HTTPResponse in
+                try handles.withHandle { easy throws(TransportError) in
+                    try CurlTransfer.perform(request, on: easy, isCancelled: flag.isSet)
+                }
             }
         } onCancel: {
             flag.set()
@@ -39,7 +44,8 @@ public final class CurlExecutor: Sendable {
         continuation.onTermination = { _ in flag.set() }
         let thread = Thread {
             do {
-                let response = try CurlTransfer.perform(request, isCancelled: flag.isSet) { chunk in
+                // A stream holds its connection for as long as it lasts: a handle of its own.
+                let response = try CurlTransfer.perform(request, on: try CurlEasy(), isCancelled: flag.isSet) { chunk in
                     continuation.yield(Array(chunk))
                 }
                 if (200..<300).contains(response.status) {

@@ -23,10 +23,12 @@ final class CurlTransfer {
         self.isCancelled = isCancelled
     }
 
+    /// Performs `request` on `easy`, which must be freshly made or reset.
     static func perform(
-        _ request: HTTPRequest, isCancelled: @escaping @Sendable () -> Bool, streamSink: StreamSink? = nil
+        _ request: HTTPRequest, on easy: CurlEasy, isCancelled: @escaping @Sendable () -> Bool,
+        streamSink: StreamSink? = nil
     ) throws(TransportError) -> HTTPResponse {
-        let transfer = CurlTransfer(easy: try CurlEasy(), streamSink: streamSink, isCancelled: isCancelled)
+        let transfer = CurlTransfer(easy: easy, streamSink: streamSink, isCancelled: isCancelled)
         return try transfer.run(request)
     }
 

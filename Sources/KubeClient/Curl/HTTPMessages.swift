@@ -86,6 +86,11 @@ extension TransportError {
         !cancelled && Self.transientCodes.contains(code)
     }
 
+    /// The transfer ran past its time limit.
+    public var isTimeout: Bool {
+        code == Int(CURLE_OPERATION_TIMEDOUT.rawValue)
+    }
+
     private static let transientCodes: Set<Int> = Set(
         [
             CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_PARTIAL_FILE, CURLE_OPERATION_TIMEDOUT,

@@ -7,6 +7,13 @@ import Synchronization
 /// watch the server ended from the last version seen, reconnects a dropped
 /// one with backoff, and lists again when told the version is gone (410,
 /// as an HTTP answer or as an ERROR event in the stream).
+///
+/// A watch can die silently (a half-open connection, a hung server): the
+/// stream stays open and nothing arrives. So every watch asks the server to
+/// end it after half the `staleness` bound, and gives up on it by itself
+/// once `staleness` has passed: a dead watch is noticed within that bound,
+/// and a live one costs one cheap request per half bound (it resumes from
+/// the last version, no list).
 public final class PodInformer: Sendable {
     private struct State: Sendable {
         var cache = PodCache()
@@ -16,19 +23,24 @@ public final class PodInformer: Sendable {
     private let client: KubernetesClient
     private let namespace: String
     private let labelSelector: String
-    private let watchTimeout: Int
+    /// What the server is asked for (`timeoutSeconds`), and when the
+    /// transfer is abandoned if the server has not ended it.
+    private let serverTimeout: Int
+    private let staleness: Double
     private let backoff: RetryPolicy
     private let logger: Logger
     private let state = Mutex(State())
 
     public init(
-        client: KubernetesClient, namespace: String, labelSelector: String, watchTimeout: Int = 300,
+        client: KubernetesClient, namespace: String, labelSelector: String, staleness: Double = 300,
         backoff: RetryPolicy = RetryPolicy(baseDelay: 0.5, maxDelay: 30), logger: Logger
     ) {
         self.client = client
         self.namespace = namespace
         self.labelSelector = labelSelector
-        self.watchTimeout = watchTimeout
+        // The server's timeout is in whole seconds; one second at least.
+        self.serverTimeout = max(1, Int((staleness / 2).rounded(.up)))
+        self.staleness = max(staleness, Double(serverTimeout) + 1)
         self.backoff = backoff
         self.logger = logger
     }
@@ -45,6 +57,7 @@ public final class PodInformer: Sendable {
         while !Task.isCancelled {
             var sawEvents = false
             var endedCleanly = false
+            let opened = ContinuousClock.now
             do {
                 if mustList {
                     try await list()
@@ -62,16 +75,20 @@ public final class PodInformer: Sendable {
                 logger.info("watch-expired", metadata: ["action": "relist"])
                 mustList = true
                 continue
+            } catch let error as TransportError where error.isTimeout {
+                logger.warning("watch-stalled", metadata: ["silentFor": "\(staleness)", "action": "resume"])
             } catch {
                 if Task.isCancelled { return }
                 logger.warning("watch-failed", metadata: ["error": "\(error)"])
             }
-            // A stream that delivered events was healthy: start the backoff
-            // over. Resume at once after a server's clean end; pause after a
-            // failure, and after a stream that ended without any event (a
-            // server closing every watch at once must not be hammered).
-            if sawEvents { failures = 0 }
-            if !(endedCleanly && sawEvents) && !Task.isCancelled {
+            // A stream that delivered events, or that the server ended at
+            // the timeout it was asked for, was healthy: start the backoff
+            // over and resume at once. Pause after a failure, and after a
+            // stream the server ended early without any event (a server
+            // closing every watch at once must not be hammered).
+            let healthy = endedCleanly && (sawEvents || ContinuousClock.now - opened >= .seconds(serverTimeout))
+            if healthy { failures = 0 }
+            if !healthy && !Task.isCancelled {
                 await pause(after: &failures)
             }
         }
@@ -104,7 +121,7 @@ public final class PodInformer: Sendable {
         let version = state.withLock { $0.cache.resourceVersion ?? "" }
         let events = client.watchPods(
             namespace: namespace, labelSelector: labelSelector, resourceVersion: version,
-            timeoutSeconds: watchTimeout)
+            timeoutSeconds: serverTimeout, giveUpAfter: staleness)
         for try await event in events {
             sawEvents = true
             switch state.withLock({ $0.cache.apply(event) }) {

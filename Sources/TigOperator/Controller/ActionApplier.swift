@@ -20,6 +20,8 @@ struct ActionApplier {
         /// The replicas the decision saw: a replica change applies only if
         /// nobody changed them since (see `setReplicas`).
         let replicas: Int
+        /// The uid of the Deployment the decision saw, for the Events.
+        let deploymentUID: String?
         /// Every call ends by then (the leader's renew deadline).
         let deadline: ContinuousClock.Instant?
         /// Asked before every action: a replica that lost the Lease stops at once.
@@ -51,7 +53,9 @@ struct ActionApplier {
             logger.notice("action", metadata: fields)
             metrics.recordAction(action.reason)
             if posted.insert(action.message).inserted {
-                await events.post(reason: action.reason.rawValue, message: action.message, warning: action.reason == .refused)
+                await events.post(
+                    reason: action.reason.rawValue, message: action.message, warning: action.reason == .refused,
+                    deploymentUID: grounds.deploymentUID)
             }
         }
         return actions.count

@@ -92,7 +92,7 @@ final class Controller {
 
         let term = deps.term
         let grounds = ActionApplier.Grounds(
-            replicas: scale.replicas, deadline: deadline, stillLeading: { term() == currentTerm })
+            replicas: scale.replicas, deploymentUID: scale.metadata.uid, deadline: deadline, stillLeading: { term() == currentTerm })
         if case .refuse(let message)? = decision.actions.first {
             if refusal != message { _ = await deps.applier.apply(decision.actions, on: grounds) }
             refusal = message

@@ -2,10 +2,10 @@ import Foundation
 
 /// Where the integration tests find the repository and the programs they run.
 enum TestEnvironment {
-    /// The repository (this file is Tests/TigOperatorTests/Integration/…;
+    /// The repository (this file is Tests/OperatorIntegrationTests/…;
     /// symlinks resolved, so a scratch package that links the sources works too).
     static let repositoryRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The directory of the test binary, where SwiftPM also puts the package's executables.
     static let buildDirectory: URL = {

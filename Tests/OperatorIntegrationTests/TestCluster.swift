@@ -52,10 +52,12 @@ struct TestCluster: Sendable {
     }
 
     /// Starts the real operator with `operatorConfig(port:overrides)`.
-    func startOperator(_ overrides: [String: String] = [:], kubeconfig: String? = nil) throws -> OperatorProcess {
+    func startOperator(
+        _ overrides: [String: String] = [:], kubeconfig: String? = nil, identity: String = OperatorProcess.identity
+    ) throws -> OperatorProcess {
         let process = try OperatorProcess(
             config: operatorConfig(port: port, overrides), kubeconfig: kubeconfig ?? emulator.kubeconfig,
-            directory: directory.appendingPathComponent("operator-\(UUID().uuidString.prefix(4))"))
+            directory: directory.appendingPathComponent("operator-\(UUID().uuidString.prefix(4))"), identity: identity)
         operators.add(process)
         return process
     }

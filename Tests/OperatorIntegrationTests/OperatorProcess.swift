@@ -10,7 +10,7 @@ final class OperatorProcess: Sendable {
     static let identity = "operator-under-test"
 
     /// Short Lease timings so that losing and regaining leadership takes seconds.
-    init(config: String, kubeconfig: String, directory: URL) throws {
+    init(config: String, kubeconfig: String, directory: URL, identity: String = OperatorProcess.identity) throws {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let configPath = directory.appendingPathComponent("config.yaml").path
@@ -19,7 +19,7 @@ final class OperatorProcess: Sendable {
             TestEnvironment.operatorBinary,
             ["--config", configPath, "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--log-level", "debug",
              "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"],
-            environment: ["POD_NAME": Self.identity],
+            environment: ["POD_NAME": identity],
             output: directory.appendingPathComponent("operator.log").path)
     }
 

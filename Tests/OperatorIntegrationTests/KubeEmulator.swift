@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import Testing
 
 typealias JSONObject = [String: Any]
 
@@ -62,9 +63,10 @@ final class KubeEmulator: Sendable {
     }
 
     /// Queues a fault for the next `count` requests matching `method` and the `path` regex.
+    /// `delayMs` alone: the request waits that long before it is served (a hung server).
     func addFault(method: String, path: String, query: String? = nil, status: Int? = nil, retryAfter: Int? = nil,
-                  drop: Bool = false, count: Int = 1) async throws {
-        var spec: JSONObject = ["method": method, "path": path, "drop": drop, "count": count]
+                  drop: Bool = false, delayMs: Int = 0, count: Int = 1) async throws {
+        var spec: JSONObject = ["method": method, "path": path, "drop": drop, "delayMs": delayMs, "count": count]
         spec["query"] = query
         spec["status"] = status
         spec["retryAfter"] = retryAfter
@@ -75,6 +77,13 @@ final class KubeEmulator: Sendable {
     func requests() async throws -> [LoggedRequest] {
         let entries = try await admin("GET", "requests")["requests"] as? [JSONObject] ?? []
         return entries.map(LoggedRequest.init)
+    }
+
+    /// A credential of its own for one more client (a second operator
+    /// replica), so the request log tells them apart; returns its kubeconfig.
+    func mintCredential(_ name: String) async throws -> String {
+        let minted = try await admin("POST", "tokens", ["name": name])
+        return try #require(minted["kubeconfig"] as? String)
     }
 
     func objects(_ resource: String, namespace: String = "default") async throws -> [JSONObject] {
@@ -108,6 +117,10 @@ struct LoggedRequest: Sendable {
     /// An HTTP code, or nil for a dropped connection.
     var status: Int?
     var fault: Int?
+    /// The name of the token (or "client-certificate") that authenticated it.
+    var credential: String?
+    /// The client's address and port: one TCP connection.
+    var remote: String?
 
     init(_ entry: JSONObject) {
         seq = entry["seq"] as? Int ?? 0
@@ -118,6 +131,8 @@ struct LoggedRequest: Sendable {
         watch = entry["watch"] as? Bool ?? false
         status = entry["status"] as? Int
         fault = entry["fault"] as? Int
+        credential = entry["credential"] as? String
+        remote = entry["remote"] as? String
     }
 
     /// The value of one query parameter (decoded).
@@ -128,4 +143,13 @@ struct LoggedRequest: Sendable {
     var isPodList: Bool { method == "GET" && path.hasSuffix("/pods") && !watch }
     var isPodWatch: Bool { method == "GET" && path.hasSuffix("/pods") && watch }
     var isScalePatch: Bool { method == "PATCH" && path.hasSuffix("/scale") }
+    /// A change the operator makes as leader: replicas, pod marks, Events.
+    var isAction: Bool {
+        isScalePatch || (method == "PATCH" && path.contains("/pods/")) || (method == "POST" && path.hasSuffix("/events"))
+    }
+    /// A successful create or update of the operator's Lease: who held it then.
+    var isLeaseWrite: Bool {
+        (method == "PUT" && path.hasSuffix("/leases/tig-operator") || method == "POST" && path.hasSuffix("/leases"))
+            && (status == 200 || status == 201)
+    }
 }
