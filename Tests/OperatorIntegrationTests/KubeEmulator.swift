@@ -121,6 +121,10 @@ struct LoggedRequest: Sendable {
     var credential: String?
     /// The client's address and port: one TCP connection.
     var remote: String?
+    /// What the authorizer is asked: `get`, `deployments/scale`, `apps`.
+    var verb: String
+    var resource: String
+    var apiGroup: String
 
     init(_ entry: JSONObject) {
         seq = entry["seq"] as? Int ?? 0
@@ -133,6 +137,9 @@ struct LoggedRequest: Sendable {
         fault = entry["fault"] as? Int
         credential = entry["credential"] as? String
         remote = entry["remote"] as? String
+        verb = entry["verb"] as? String ?? ""
+        resource = entry["resource"] as? String ?? ""
+        apiGroup = entry["apiGroup"] as? String ?? ""
     }
 
     /// The value of one query parameter (decoded).

@@ -7,7 +7,9 @@ an audit log. Every API request (not the admin API) gets an entry:
   without an answer, None while unanswered), user, groups, credential (the
   name of the token or "client-certificate": tells apart two processes of
   one service account when each got its own token), userAgent, remote
-  (peer address), fault (id of the injected fault, if any).
+  (peer address), fault (id of the injected fault, if any), and what the
+  authorizer is asked: verb, apiGroup, resource (with its subresource, as
+  "deployments/scale"), name.
 
 Tests read it through GET /_emulator/requests to check how a client
 behaved: that it waited for Retry-After, re-listed after a 410, never acted
@@ -23,7 +25,7 @@ from collections import deque
 from aiohttp import web
 
 from .auth import ADMIN_PREFIX, LOG_ENTRY_KEY, USER_KEY, Authenticator
-from .rbac import is_watch
+from .rbac import attributes, is_watch
 
 
 class RequestLog:
@@ -38,6 +40,7 @@ class RequestLog:
         user = self.authenticator.authenticate(request)
         request[USER_KEY] = user
         peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+        asked = attributes(request.method, request.path, request.query)
         entry = {"seq": next(self._seq), "time": time.time(), "end": None, "method": request.method,
                  "path": request.path, "query": request.query_string,
                  "params": {k: request.query.getall(k) for k in request.query.keys()},
@@ -45,7 +48,9 @@ class RequestLog:
                  "user": user.name if user else None, "groups": list(user.groups) if user else [],
                  "credential": user.credential if user else None,
                  "userAgent": request.headers.get("User-Agent"),
-                 "remote": f"{peer[0]}:{peer[1]}" if peer else None, "fault": None}
+                 "remote": f"{peer[0]}:{peer[1]}" if peer else None, "fault": None,
+                 "verb": asked.verb, "apiGroup": asked.api_group, "resource": asked.combined_resource,
+                 "name": asked.name}
         self.entries.append(entry)
         return entry
 
