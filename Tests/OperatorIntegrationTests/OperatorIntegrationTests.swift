@@ -197,15 +197,7 @@ import Testing
 
     @Test func refusesToStartBesideAnAutoscaler() async throws {
         try await TestCluster.with { cluster in
-            try await cluster.emulator.api(
-                "POST", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers",
-                [
-                    "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": ["name": "tig-hpa"],
-                    "spec": [
-                        "scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "tig"],
-                        "minReplicas": 1, "maxReplicas": 3,
-                    ],
-                ])
+            try await cluster.createAutoscaler()
             let op = try cluster.startOperator()
             #expect(await op.process.waitForExit() == 1)
             #expect(op.log.contains("HorizontalPodAutoscaler tig-hpa targets Deployment default/tig"))

@@ -11,19 +11,10 @@ extension OperatorIntegrationTests {
         try await TestCluster.with { cluster in
             // Every path that calls the API: the refusal beside an HPA (which
             // reads the Deployment for its Event), then a retirement.
-            let autoscaler = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers"
-            try await cluster.emulator.api(
-                "POST", autoscaler,
-                [
-                    "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": ["name": "tig-hpa"],
-                    "spec": [
-                        "scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "tig"],
-                        "minReplicas": 1, "maxReplicas": 3,
-                    ],
-                ])
+            try await cluster.createAutoscaler()
             let refused = try cluster.startOperator()
             #expect(await refused.process.waitForExit() == 1)
-            try await cluster.emulator.api("DELETE", autoscaler + "/tig-hpa")
+            try await cluster.emulator.api("DELETE", TestCluster.autoscalers + "/tig-hpa")
             let op = try cluster.startOperator(["lifetime": "5s", "minReplicas": "2", "maxReplicas": "4"])
             try await eventually("an expired pod retired (log: \(op.process.outputPath))") {
                 cluster.kubelet.deletedPods.first

@@ -78,6 +78,21 @@ struct TestCluster: Sendable {
             ])
     }
 
+    static let autoscalers = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers"
+
+    /// An HPA `tig-hpa` on the tig Deployment: the operator must refuse to run beside it.
+    func createAutoscaler() async throws {
+        try await emulator.api(
+            "POST", Self.autoscalers,
+            [
+                "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": ["name": "tig-hpa"],
+                "spec": [
+                    "scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "tig"],
+                    "minReplicas": 1, "maxReplicas": 3,
+                ],
+            ])
+    }
+
     /// Live (not terminating) pods whose Ready condition is True.
     func readyPods() async throws -> [JSONObject] {
         try await emulator.objects("pods").filter { pod in
