@@ -18,11 +18,13 @@ public final class ClusterNetwork: PeerNetwork {
     /// ask every member: long enough for every pod to learn the change and
     /// the rebalancers to start (see `Rebalancer`).
     private let settling: TimeAmount
+    public let hotBlocks: (any HotBlocks)?
 
     public init(
         directory: PeerDirectory, client: PeerClient, readiness: Readiness, credentials: PeerCredentials,
-        replicas: Int, settling: TimeAmount
+        replicas: Int, settling: TimeAmount, hotCache: HotCache? = nil
     ) {
+        self.hotBlocks = hotCache?.isEnabled == true ? hotCache : nil
         self.directory = directory
         self.client = client
         self.readiness = readiness

@@ -21,6 +21,9 @@ extension Exchange {
         }
         switch try store.open(address, touch: query.touch) {
         case .absent:
+            if let hot = hotBlock(address) {
+                return try deliver(StoredBlock(kind: .content, bytes: .memory(hot)), at: address)
+            }
             readFromCluster(address) { self.writer.fail(.notFound) }
         case .block(let block):
             try deliver(block, at: address)
@@ -82,16 +85,38 @@ extension Exchange {
     func describe(_ address: BlockAddress) throws {
         switch try store.presence(of: address) {
         case .absent:
+            if let hot = hotBlock(address) { return describe(address, kind: .content, size: hot.count) }
             readFromCluster(address) { self.writer.fail(.notFound) }
         case .block(let kind, let size):
-            let validators = validators(of: kind, at: address)
-            if ReadConditions(request.head.headers).outcome(for: validators, size: size, isGET: false) == .notModified {
-                return writer.notModified(validators)
-            }
-            writer.answerHead(contentLength: size, kind: kind == .content ? BlockKindName.content : BlockKindName.slot, validators: validators)
+            describe(address, kind: kind, size: size)
         case .channel:
             guard !request.refusesChannels else { return writer.fail(.forbidden) }
             writer.answerHead(contentLength: nil, kind: BlockKindName.channel)
         }
+    }
+
+    private func describe(_ address: BlockAddress, kind: BlockKind, size: Int) {
+        let validators = validators(of: kind, at: address)
+        if ReadConditions(request.head.headers).outcome(for: validators, size: size, isGET: false) == .notModified {
+            return writer.notModified(validators)
+        }
+        writer.answerHead(contentLength: size, kind: kind == .content ? BlockKindName.content : BlockKindName.slot, validators: validators)
+    }
+
+    /// A content block homed elsewhere that this pod relayed recently (the
+    /// hot cache): answered here, with no hop.
+    private func hotBlock(_ address: BlockAddress) -> [UInt8]? {
+        guard let bytes = peers?.hotBlocks?.block(address, now: .now) else { return nil }
+        server.metrics.hotCacheHits.increment()
+        return bytes
+    }
+
+    /// Where the relayed answer to this read may be kept for the next one:
+    /// a plain GET of the whole block that resets its timer at the home.
+    func hotFill(for address: BlockAddress) -> RelaySink.HotFill? {
+        guard request.method == .GET, query.touch, !query.burst, !query.take, request.head.headers["range"].isEmpty,
+              let cache = peers?.hotBlocks
+        else { return nil }
+        return RelaySink.HotFill(address: address, cache: cache)
     }
 }

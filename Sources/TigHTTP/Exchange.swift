@@ -88,7 +88,7 @@ final class Exchange {
     }
 
     private func answerMetrics() {
-        let text = server.metrics.render()
+        let text = server.metrics.render(hotCacheBytes: server.network?.hotBlocks?.bytes ?? 0)
         var buffer = writer.allocator.buffer(capacity: text.count)
         buffer.writeBytes(text)
         var headers = HTTPHeaders()
@@ -155,13 +155,13 @@ final class Exchange {
             }
             return network.fallback(for: address, excluding: asked, degraded: degraded, on: eventLoop).assumeIsolated().whenComplete { [self] result in
                 guard case .success(let holder?) = result else { return askHomesAgain() }
-                relay(to: holder, body: nil, askAgain: RelaySink.AskAgain(afterNotFound: true, afterAnyFailure: true) { _ in
+                relay(to: holder, body: nil, keepHot: hotFill(for: address), askAgain: RelaySink.AskAgain(afterNotFound: true, afterAnyFailure: true) { _ in
                     askHomesAgain()
                 })
             }
         }
         // A read changes nothing, so a home that fails is simply passed over.
-        relay(to: home, body: nil, askAgain: RelaySink.AskAgain(afterNotFound: true, afterAnyFailure: true) { [self] failed in
+        relay(to: home, body: nil, keepHot: hotFill(for: address), askAgain: RelaySink.AskAgain(afterNotFound: true, afterAnyFailure: true) { [self] failed in
             read(
                 address, fromHomes: remaining.dropFirst(), asked: asked, degraded: degraded || failed, again: again,
                 through: network, otherwise: otherwise)
@@ -233,8 +233,9 @@ final class Exchange {
     }
 
     /// Sends this request unchanged to `peer` and streams its answer back,
-    /// unless `askAgain` takes over (see `RelaySink.AskAgain`).
-    func relay(to peer: Peer, body: IncomingBlock?, askAgain: RelaySink.AskAgain? = nil) {
+    /// unless `askAgain` takes over (see `RelaySink.AskAgain`); a read's
+    /// answer may go to the hot cache too (`keepHot`).
+    func relay(to peer: Peer, body: IncomingBlock?, keepHot: RelaySink.HotFill? = nil, askAgain: RelaySink.AskAgain? = nil) {
         guard let peers = server.network else { return writer.fail(.internalServerError) }
         var forwarded = PeerRequest(
             method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body, apiKey: request.apiKey)
@@ -243,91 +244,9 @@ final class Exchange {
         for name in conditions {
             for value in request.head.headers[name] { forwarded.passedOn.add(name: name, value: value) }
         }
-        peers.send(forwarded, to: peer, on: eventLoop, sink: RelaySink(writer: writer, metrics: server.metrics, askAgain: askAgain))
-    }
-}
-
-/// Streams a peer's answer to the client unchanged (status, headers, body),
-/// with the client connection's backpressure.
-final class RelaySink: PeerAnswerSink {
-    /// What replaces the peer's answer, once, so that the request is looked
-    /// up again instead: a 404 (the peer did nothing) with `afterNotFound`;
-    /// any failure before an answer with `afterAnyFailure` (for requests
-    /// that change nothing); and always a peer that could not be reached
-    /// (it did nothing either). `action` learns whether the peer failed.
-    struct AskAgain {
-        let afterNotFound: Bool
-        let afterAnyFailure: Bool
-        let action: (_ failed: Bool) -> Void
-    }
-
-    private let writer: ResponseWriter
-    private let metrics: ServerMetrics
-    private let contentType: String?
-    private var askAgain: AskAgain?
-    /// The answer was handed to `askAgain`: ignore the rest of it.
-    private var abandoned = false
-
-    /// The only headers of a peer's answer that reach the client: what tig
-    /// itself answers with. Anything else (a `Set-Cookie`, hop-by-hop
-    /// headers the writer sets itself) is dropped.
-    static let relayedHeaders: Set<String> = [
-        "content-type", "content-length", "cache-control", "etag", "last-modified", "expires", "age", "vary",
-        "accept-ranges", "content-range", "allow", "www-authenticate", "retry-after", kindHeader.lowercased(),
-    ]
-
-    init(writer: ResponseWriter, metrics: ServerMetrics, contentType: String? = nil, askAgain: AskAgain? = nil) {
-        self.writer = writer
-        self.metrics = metrics
-        self.contentType = contentType
-        self.askAgain = askAgain
-    }
-
-    /// Hands the request back to be looked up again, once.
-    private func handBack(when allowed: (AskAgain) -> Bool, failed: Bool) -> Bool {
-        guard let askAgain, allowed(askAgain) else { return false }
-        self.askAgain = nil
-        abandoned = true
-        askAgain.action(failed)
-        return true
-    }
-
-    func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        if head.status == .notFound, handBack(when: \.afterNotFound, failed: false) {
-            return writer.eventLoop.makeSucceededVoidFuture()
-        }
-        var headers = HTTPHeaders()
-        for (name, value) in head.headers where Self.relayedHeaders.contains(name.lowercased()) {
-            headers.add(name: name, value: value)
-        }
-        if let contentType, head.status == .ok {
-            headers.replaceOrAdd(name: "content-type", value: contentType)
-        }
-        metrics.recordForward(.hit)
-        writer.beginStream(head.status, headers: headers)
-        return writer.eventLoop.makeSucceededVoidFuture()
-    }
-
-    func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        guard !abandoned else { return writer.eventLoop.makeSucceededVoidFuture() }
-        return writer.writeBody(buffer)
-    }
-
-    func peerAnswerEnd() {
-        guard !abandoned else { return }
-        writer.endStream()
-    }
-
-    func peerAnswerFailed(_ error: any Error) {
-        guard !abandoned else { return }
-        metrics.recordForward(.error)
-        let unreachable = error is PeerUnreachable
-        if !writer.hasStarted, handBack(when: { unreachable || $0.afterAnyFailure }, failed: true) { return }
-        if writer.hasStarted {
-            writer.abort()
-        } else {
-            writer.fail(.badGateway)
-        }
+        peers.send(
+            forwarded, to: peer, on: eventLoop,
+            sink: RelaySink(writer: writer, metrics: server.metrics, askAgain: askAgain, keepHot: keepHot))
     }
 }
 

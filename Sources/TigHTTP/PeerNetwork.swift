@@ -155,11 +155,29 @@ public enum SlotHolder: Sendable, Equatable {
     case unknown
 }
 
+/// Content blocks this pod relayed from their homes, kept in memory for the
+/// next read (the cluster's hot cache, `--hot-cache-size`).
+public protocol HotBlocks: Sendable {
+    /// Relayed answers larger than this are not offered.
+    var entryLimit: Int { get }
+    /// Bytes of block data held.
+    var bytes: Int { get }
+    /// The block, if cached; a hit makes it the most recently read.
+    func block(_ address: BlockAddress, now: ContinuousClock.Instant) -> [UInt8]?
+    /// Keeps the body of a relayed `200` answer to a read of `address` that
+    /// reset the block's timer, if it is that content block; returns whether
+    /// it was kept.
+    func offer(_ address: BlockAddress, bytes: [UInt8], now: ContinuousClock.Instant) -> Bool
+}
+
 /// What the HTTP front asks of the cluster, once per address. The cluster
 /// module implements it; a pod without peers has none.
 public protocol PeerNetwork: Sendable {
     /// The other pods, as last resolved.
     var peers: [Peer] { get }
+
+    /// The hot cache; nil when it is off.
+    var hotBlocks: (any HotBlocks)? { get }
 
     /// Whether a request comes from a member: its proof is valid and, without
     /// a cluster secret, its source address is one the members resolve to.

@@ -22,6 +22,9 @@ public final class ServerMetrics: Sendable {
     private let forwarded: [ForwardResult: Counter]
     public let drained: Counter
     public let rebalanced: Counter
+    let hotCacheHits: Counter
+    let hotCacheFills: Counter
+    private let hotCacheBytes: Gauge
     private let statistics: StoreStatistics
 
     struct RequestKey: Hashable {
@@ -82,6 +85,9 @@ public final class ServerMetrics: Sendable {
         self.forwarded = forwarded
         self.drained = registry.makeCounter(descriptor: Self.name("drained_blocks", "total", "Blocks handed to peers while draining"))
         self.rebalanced = registry.makeCounter(descriptor: Self.name("rebalanced_blocks", "total", "Blocks handed to their new homes after the members changed"))
+        self.hotCacheHits = registry.makeCounter(descriptor: Self.name("hot_cache_hits", "total", "Reads of blocks homed elsewhere answered from the hot cache"))
+        self.hotCacheFills = registry.makeCounter(descriptor: Self.name("hot_cache_fills", "total", "Relayed blocks kept in the hot cache"))
+        self.hotCacheBytes = registry.makeGauge(descriptor: Self.name("hot_cache", "bytes", "Bytes of relayed blocks held in the hot cache"))
     }
 
     /// `tig_<metric>_<unit>`, with its help line.
@@ -98,8 +104,9 @@ public final class ServerMetrics: Sendable {
         forwarded[result]?.increment()
     }
 
-    /// The exposition text, with the store's gauges refreshed first.
-    public func render() -> [UInt8] {
+    /// The exposition text, with the store's (and the hot cache's) gauges refreshed first.
+    public func render(hotCacheBytes hot: Int = 0) -> [UInt8] {
+        hotCacheBytes.set(Double(hot))
         blocks.set(Double(statistics.blocks))
         storedBytes.set(Double(statistics.bytes))
         sweptReported.withLockedValue { reported in

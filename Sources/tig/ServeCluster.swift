@@ -52,7 +52,7 @@ struct Cluster {
         source: PeerDirectory.Source, port: Int, podIP: String?, tls: Bool, options: ServeCommand,
         credentials: PeerCredentials, replicas: Int,
         store: BlockStore, readiness: Readiness, authority: APIKeyAuthority, metrics: ServerMetrics,
-        group: MultiThreadedEventLoopGroup, logger: Logger
+        group: MultiThreadedEventLoopGroup, hotCache: HotCache, logger: Logger
     ) {
         self.source = source
         self.authenticated = credentials.hasSecret
@@ -70,7 +70,7 @@ struct Cluster {
         let settled = refresh * 2
         let network = ClusterNetwork(
             directory: directory, client: client, readiness: readiness, credentials: credentials,
-            replicas: replicas, settling: settled * 2)
+            replicas: replicas, settling: settled * 2, hotCache: hotCache)
         self.network = network
         let rebalancer = Rebalancer(
             store: store, directory: directory, network: network, client: client, replicas: replicas,

@@ -55,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Memory for small blocks (up to 64 KiB) read recently; 0 turns the cache off.")
     var cacheSize = ByteSizeArgument(bytes: 64 << 20)
 
+    @Option(help: "Memory for blocks (up to 256 KiB) this pod relayed from their homes in the cluster, so the next read of a popular block needs no hop; 0 turns it off.")
+    var hotCacheSize = ByteSizeArgument(bytes: 32 << 20)
+
     @Option(help: "Ready only while the data directory has this much free space (and a probe write works).")
     var minFreeSpace = ByteSizeArgument(bytes: 8 << 20)
 
@@ -160,7 +163,8 @@ struct ServeCommand: AsyncParsableCommand {
         let cluster = try clusterSource(environment: environment, port: port).map { source in
             Cluster(source: source, port: port, podIP: environment["POD_IP"], tls: tls != nil, options: self,
                     credentials: try clusterCredentials(environment: environment), replicas: try effectiveReplicas(environment),
-                    store: store, readiness: readiness, authority: authority, metrics: metrics, group: group, logger: logger)
+                    store: store, readiness: readiness, authority: authority, metrics: metrics, group: group,
+                    hotCache: HotCache(capacity: hotCacheSize.bytes, maxAge: retention.duration / 4), logger: logger)
         }
         let context = ServerContext(
             store: store,

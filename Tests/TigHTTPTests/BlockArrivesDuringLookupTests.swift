@@ -116,6 +116,7 @@ import TigStore
 /// beyond the home first hands the slot over to this pod's store (as a
 /// draining peer would, mid-lookup), then answers as scripted.
 final class HandsOverDuringLookup: PeerNetwork {
+    var hotBlocks: (any HotBlocks)? { nil }
     enum Answer: Sendable {
         /// No peer holds it (it left the peer before the probe came).
         case missEverywhere

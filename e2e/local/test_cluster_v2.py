@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from e2e.scenarios import homes, trust
+from e2e.scenarios import homes, hotcache, trust
 
 from .cluster import LocalCluster
 from .pods import ServeOptions
@@ -97,6 +97,10 @@ def test_sigterm_hands_blocks_to_their_homes(clusters, tig):
 
 def test_replicas_2_survive_kill9_and_a_wiped_data_dir(clusters, tig):
     homes.replicas_survive_a_lost_pod(clusters.start(3, tig, extra_args=("--replicas", "2")))
+
+
+def test_repeat_reads_of_relayed_blocks_need_no_hop(clusters, tig):
+    hotcache.repeat_reads_stay_on_the_reader(clusters.start(2, tig))
 
 
 def test_dead_static_peers_cost_nothing(run, clusters, tig):
