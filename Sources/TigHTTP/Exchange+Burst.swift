@@ -73,9 +73,16 @@ extension Exchange {
         }
         guard !lookups.isEmpty else { return stream(parts.compactMap { $0 }) }
         guard let network = server.network else { return writer.fail(.notFound) }
-        locateAll(lookups.map(\.address), through: network).assumeIsolated().whenSuccess { [self] holders in
-            for (lookup, holder) in zip(lookups, holders) {
-                guard let holder else { return writer.fail(.notFound) }
+        // Each address is looked up once, however many lines name it.
+        var distinct: [BlockAddress] = []
+        var position: [BlockAddress: Int] = [:]
+        for lookup in lookups where position[lookup.address] == nil {
+            position[lookup.address] = distinct.count
+            distinct.append(lookup.address)
+        }
+        locateAll(distinct, through: network).assumeIsolated().whenSuccess { [self] holders in
+            for lookup in lookups {
+                guard let index = position[lookup.address], let holder = holders[index] else { return writer.fail(.notFound) }
                 parts[lookup.index] = .remote(holder, lookup.address, refuseChannels: lookup.refuseChannels)
             }
             stream(parts.compactMap { $0 })
@@ -198,26 +205,38 @@ extension Exchange {
             return writer.writeBlockBody(block)
         case .remote(let peer, let address, let refuseChannels):
             guard let network = server.network else { return nil }
+            // A block named by several lines (or relayed before) is fetched once.
+            if let hot = network.hotBlocks?.block(address, now: .now) {
+                server.metrics.hotCacheHits.increment()
+                return writer.writeBody(writer.allocator.buffer(bytes: hot))
+            }
             let promise = eventLoop.makePromise(of: Void.self)
             let partRequest = PeerRequest(method: .GET, uri: peerReadURI(address), refuseChannels: refuseChannels)
-            network.send(partRequest, to: peer, on: eventLoop, sink: BurstPartSink(writer: writer, done: promise))
+            let sink = BurstPartSink(writer: writer, done: promise, keepHot: hotFill(for: address, burstPart: true), metrics: server.metrics)
+            network.send(partRequest, to: peer, on: eventLoop, sink: sink)
             return promise.futureResult
         }
     }
 }
 
-/// Streams one remote block of a burst into the answer already under way.
+/// Streams one remote block of a burst into the answer already under way
+/// (and, like a relayed read, may keep it in the hot cache).
 final class BurstPartSink: PeerAnswerSink {
     private let writer: ResponseWriter
     private let done: EventLoopPromise<Void>
+    private var collector: HotCollector?
 
     struct UnexpectedStatus: Error {
         let status: HTTPResponseStatus
     }
 
-    init(writer: ResponseWriter, done: EventLoopPromise<Void>) {
+    private let metrics: ServerMetrics
+
+    init(writer: ResponseWriter, done: EventLoopPromise<Void>, keepHot: HotFill?, metrics: ServerMetrics) {
         self.writer = writer
         self.done = done
+        self.collector = keepHot.map(HotCollector.init)
+        self.metrics = metrics
     }
 
     func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
@@ -226,15 +245,18 @@ final class BurstPartSink: PeerAnswerSink {
             done.fail(error)
             return writer.eventLoop.makeFailedFuture(error)
         }
+        collector?.begin(head)
         return writer.eventLoop.makeSucceededVoidFuture()
     }
 
     func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        writer.writeBody(buffer)
+        collector?.add(buffer)
+        return writer.writeBody(buffer)
     }
 
     func peerAnswerEnd() {
         done.succeed(())
+        collector?.finish(metrics: metrics)
     }
 
     func peerAnswerFailed(_ error: any Error) {

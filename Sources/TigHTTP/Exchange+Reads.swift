@@ -112,11 +112,13 @@ extension Exchange {
     }
 
     /// Where the relayed answer to this read may be kept for the next one:
-    /// a plain GET of the whole block that resets its timer at the home.
-    func hotFill(for address: BlockAddress) -> RelaySink.HotFill? {
-        guard request.method == .GET, query.touch, !query.burst, !query.take, request.head.headers["range"].isEmpty,
-              let cache = peers?.hotBlocks
-        else { return nil }
-        return RelaySink.HotFill(address: address, cache: cache)
+    /// a plain GET of the whole block, or a part of a burst, that resets the
+    /// block's timer at its home.
+    func hotFill(for address: BlockAddress, burstPart: Bool = false) -> HotFill? {
+        guard query.touch, let cache = peers?.hotBlocks else { return nil }
+        if !burstPart {
+            guard request.method == .GET, !query.burst, !query.take, request.head.headers["range"].isEmpty else { return nil }
+        }
+        return HotFill(address: address, cache: cache)
     }
 }

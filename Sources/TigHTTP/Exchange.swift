@@ -235,7 +235,7 @@ final class Exchange {
     /// Sends this request unchanged to `peer` and streams its answer back,
     /// unless `askAgain` takes over (see `RelaySink.AskAgain`); a read's
     /// answer may go to the hot cache too (`keepHot`).
-    func relay(to peer: Peer, body: IncomingBlock?, keepHot: RelaySink.HotFill? = nil, askAgain: RelaySink.AskAgain? = nil) {
+    func relay(to peer: Peer, body: IncomingBlock?, keepHot: HotFill? = nil, askAgain: RelaySink.AskAgain? = nil) {
         guard let peers = server.network else { return writer.fail(.internalServerError) }
         var forwarded = PeerRequest(
             method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body, apiKey: request.apiKey)

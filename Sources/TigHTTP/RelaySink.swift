@@ -16,18 +16,11 @@ final class RelaySink: PeerAnswerSink {
         let action: (_ failed: Bool) -> Void
     }
 
-    /// Where a whole relayed block is offered once it has been sent on.
-    struct HotFill {
-        let address: BlockAddress
-        let cache: any HotBlocks
-    }
-
     private let writer: ResponseWriter
     private let metrics: ServerMetrics
     private let contentType: String?
     private var askAgain: AskAgain?
-    private var keepHot: HotFill?
-    private var hotBytes: [UInt8] = []
+    private var collector: HotCollector?
     /// The answer was handed to `askAgain`: ignore the rest of it.
     private var abandoned = false
 
@@ -44,7 +37,7 @@ final class RelaySink: PeerAnswerSink {
         self.metrics = metrics
         self.contentType = contentType
         self.askAgain = askAgain
-        self.keepHot = keepHot
+        self.collector = keepHot.map(HotCollector.init)
     }
 
     /// Hands the request back to be looked up again, once.
@@ -68,43 +61,21 @@ final class RelaySink: PeerAnswerSink {
             headers.replaceOrAdd(name: "content-type", value: contentType)
         }
         metrics.recordForward(.hit)
-        if let fill = keepHot {
-            // Only a whole content block small enough to keep is collected:
-            // the home answers it as immutable (never a key slot), the offer
-            // checks that the bytes hash to the address.
-            let length = head.headers.first(name: "content-length").flatMap(Int.init)
-            let immutable = head.headers.first(name: "cache-control")?.contains("immutable") == true
-            if head.status == .ok, immutable, head.headers["content-range"].isEmpty, let length, length <= fill.cache.entryLimit {
-                hotBytes.reserveCapacity(length)
-            } else {
-                keepHot = nil
-            }
-        }
+        collector?.begin(head)
         writer.beginStream(head.status, headers: headers)
         return writer.eventLoop.makeSucceededVoidFuture()
     }
 
     func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         guard !abandoned else { return writer.eventLoop.makeSucceededVoidFuture() }
-        if let fill = keepHot {
-            hotBytes.append(contentsOf: buffer.readableBytesView)
-            if hotBytes.count > fill.cache.entryLimit {
-                keepHot = nil
-                hotBytes = []
-            }
-        }
+        collector?.add(buffer)
         return writer.writeBody(buffer)
     }
 
     func peerAnswerEnd() {
         guard !abandoned else { return }
         writer.endStream()
-        // After the answer went out: the offer hashes the bytes.
-        if let fill = keepHot, fill.cache.offer(fill.address, bytes: hotBytes, now: .now) {
-            metrics.hotCacheFills.increment()
-        }
-        keepHot = nil
-        hotBytes = []
+        collector?.finish(metrics: metrics)
     }
 
     func peerAnswerFailed(_ error: any Error) {

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from e2e.scenarios import homes, hotcache, trust
+from e2e.scenarios import bursts, homes, hotcache, joinraces, trust
 
 from .cluster import LocalCluster
 from .pods import ServeOptions
@@ -89,6 +89,10 @@ def test_join_moves_a_share_to_the_new_pod_without_failed_reads(clusters, tig):
     homes.rebalance_on_join(clusters.start(2, tig))
 
 
+def test_take_and_setifnot_have_one_winner_while_a_pod_joins(clusters, tig):
+    joinraces.atomic_operations_during_a_join(clusters.start(2, tig))
+
+
 def test_sigterm_hands_blocks_to_their_homes(clusters, tig):
     cluster = clusters.start(3, tig)
     victim = homes.drain_to_homes(cluster)
@@ -101,6 +105,12 @@ def test_replicas_2_survive_kill9_and_a_wiped_data_dir(clusters, tig):
 
 def test_repeat_reads_of_relayed_blocks_need_no_hop(clusters, tig):
     hotcache.repeat_reads_stay_on_the_reader(clusters.start(2, tig))
+
+
+def test_a_50000_line_burst_across_pods_costs_one_lookup_per_block(clusters, tig, record_property):
+    took = bursts.long_burst_across_pods(clusters.start(3, tig))
+    record_property("burst_seconds", round(took, 2))
+    print(f"50,000-line burst over 3 pods: {took:.2f} s")
 
 
 def test_dead_static_peers_cost_nothing(run, clusters, tig):

@@ -49,9 +49,13 @@ def repeat_reads_stay_on_the_reader(cluster: DiskCluster) -> None:
 
     # Never kept: a key slot (its value changes), a range, a read that does not
     # reset the block's timer, and a block above the entry limit.
-    key = new_key()
-    slot = key_path(key)
-    put_slot(home, key, b"first value")
+    for _ in range(40):  # a key whose slot lives on the home, not on the reader
+        key = new_key()
+        slot = key_path(key)
+        put_slot(home, key, b"first value")
+        if on_disk(cluster, slot, [a, b]) == [b]:
+            break
+    assert on_disk(cluster, slot, [a, b]) == [b], f"40 new slots all landed on {a}"
     expect_bytes(reader, slot, b"first value")
     put_slot(home, key, b"second value")
     assert served_by_home(lambda: expect_bytes(reader, slot, b"second value")) == 1
