@@ -141,9 +141,10 @@ let package = Package(
         .testTarget(
             name: "TigClusterTests",
             dependencies: [
-                "TigCluster", "TigHTTP", "TigAddress",
+                "TigCluster", "TigHTTP", "TigAddress", "TigStore",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "MitosisTests", dependencies: ["Mitosis"]),
