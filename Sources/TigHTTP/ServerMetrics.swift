@@ -16,8 +16,10 @@ public final class ServerMetrics: Sendable {
     private let blocks: Gauge
     private let storedBytes: Gauge
     private let swept: Counter
-    /// How much of the store's sweep count `swept` already reports.
-    private let sweptReported = NIOLockedValueBox(0)
+    private let evicted: Counter
+    /// How much of the store's sweep and eviction counts the counters already report.
+    private let reported = NIOLockedValueBox((swept: 0, evicted: 0))
+    private let dataLimit: Gauge
     public let peers: Gauge
     private let forwarded: [ForwardResult: Counter]
     public let drained: Counter
@@ -52,7 +54,7 @@ public final class ServerMetrics: Sendable {
     static let methods: [HTTPMethod] = [.GET, .HEAD, .PUT, .POST, .DELETE]
     static let codes: [UInt] = [100, 200, 400, 401, 403, 404, 405, 408, 409, 413, 414, 431, 500, 502, 503, 507]
 
-    public init(statistics: StoreStatistics) {
+    public init(statistics: StoreStatistics, maxDataSize: Int? = nil) {
         self.statistics = statistics
         let requestsName = Self.name("requests", "total", "Requests answered, by method and status code")
         var requests: [RequestKey: Counter] = [:]
@@ -76,6 +78,9 @@ public final class ServerMetrics: Sendable {
         self.blocks = registry.makeGauge(descriptor: Self.name("blocks", "", "Blocks, key slots and channels stored on this pod"))
         self.storedBytes = registry.makeGauge(descriptor: Self.name("stored", "bytes", "Bytes stored on this pod"))
         self.swept = registry.makeCounter(descriptor: Self.name("swept", "total", "Blocks deleted by the retention sweep"))
+        self.evicted = registry.makeCounter(descriptor: Self.name("evicted", "total", "Content blocks deleted, least recently used first, to stay within --max-data-size"))
+        self.dataLimit = registry.makeGauge(descriptor: Self.name("data_limit", "bytes", "--max-data-size: bound of the stored bytes (0: the file system's size)"))
+        dataLimit.set(Double(maxDataSize ?? 0))
         self.peers = registry.makeGauge(descriptor: Self.name("peers", "", "Other pods of the cluster this pod knows"))
         let forwardedName = Self.name("forwarded", "total", "Lookups of blocks this pod does not hold, by outcome")
         var forwarded: [ForwardResult: Counter] = [:]
@@ -109,10 +114,11 @@ public final class ServerMetrics: Sendable {
         hotCacheBytes.set(Double(hot))
         blocks.set(Double(statistics.blocks))
         storedBytes.set(Double(statistics.bytes))
-        sweptReported.withLockedValue { reported in
-            let total = statistics.swept
-            swept.increment(by: Int64(total - reported))
-            reported = total
+        reported.withLockedValue { reported in
+            let (sweptNow, evictedNow) = (statistics.swept, statistics.evicted)
+            swept.increment(by: Int64(sweptNow - reported.swept))
+            evicted.increment(by: Int64(evictedNow - reported.evicted))
+            reported = (sweptNow, evictedNow)
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)

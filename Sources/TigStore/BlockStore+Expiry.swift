@@ -29,13 +29,7 @@ extension BlockStore {
 
     private func expireIfIdle(_ address: BlockAddress, now: WallTime) throws -> Bool {
         try locks.withLock(address) {
-            var status = stat()
-            let found = address.withFileName { tig_stat_at(directoryDescriptor, $0, &status) }
-            guard found == 0 else {
-                if errno == ENOENT { return false }
-                throw StoreError("stat \(address)")
-            }
-            guard status.isBlockFile else { return false }
+            guard let status = try statBlockFile(address) else { return false }
             let expiry = policy.expiry(lastUse: status.lastUse)
             guard expiry <= now else {
                 schedule.withLockedValue { $0.schedule(address, expiry: expiry) }
@@ -45,6 +39,18 @@ extension BlockStore {
             statistics.sweptOne()
             return true
         }
+    }
+
+    /// The block file at `address`; nil when there is none (or it is an
+    /// append journal's record).
+    func statBlockFile(_ address: BlockAddress) throws -> stat? {
+        var status = stat()
+        let found = address.withFileName { tig_stat_at(directoryDescriptor, $0, &status) }
+        guard found == 0 else {
+            if errno == ENOENT { return nil }
+            throw StoreError("stat \(address)")
+        }
+        return status.isBlockFile ? status : nil
     }
 
     /// When the sweeper should next run.

@@ -51,6 +51,9 @@ extension BlockStore {
         _ address: BlockAddress, body: IncomingBlock, mode: SlotWriteMode, precondition: SlotPrecondition = .none
     ) throws -> SlotWriteOutcome {
         let isOwnContent = body.address == address
+        // What the write adds: all of an append, a replacement's growth.
+        let growth = mode == .append ? body.size : body.size - storedSize(of: address)
+        if growth > 0 { try makeRoom(for: growth, keeping: address) }
         return try locks.withLock(address) {
             let existing = try inspectLocked(address)
             guard try holds(precondition, at: address, existing) else { return .refusedPrecondition }

@@ -19,6 +19,8 @@ public final class BlockStore: Sendable {
     /// The largest block or slot the store holds (a body or an append that
     /// would exceed it is refused).
     public let maxBlockSize: Int
+    /// `--max-data-size`: the stored bytes stay below it (see `makeRoom`).
+    public let maxDataSize: Int?
     public let statistics = StoreStatistics()
     let directoryDescriptor: CInt
     let clock: any WallClock
@@ -31,12 +33,14 @@ public final class BlockStore: Sendable {
     /// back appends a crash interrupted, and files every existing block for
     /// retention from now (a restart gives every block a full period).
     /// - Parameter cacheSize: bytes of small blocks kept in memory (0: none).
+    /// - Parameter maxDataSize: bound of the stored bytes (nil: the file system's size).
     public init(
         directory: String, retention: Duration, maxBlockSize: Int = 128 << 20, cacheSize: Int = 64 << 20,
-        clock: any WallClock, logger: Logger
+        maxDataSize: Int? = nil, clock: any WallClock, logger: Logger
     ) throws {
         self.directory = directory
         self.maxBlockSize = maxBlockSize
+        self.maxDataSize = maxDataSize
         self.cache = ReadCache(capacity: cacheSize)
         self.clock = clock
         self.logger = logger
@@ -196,6 +200,7 @@ public final class BlockStore: Sendable {
     @discardableResult
     public func storeContent(_ body: IncomingBlock) throws -> BlockAddress {
         let address = body.address
+        if !holds(address) { try makeRoom(for: body.size, keeping: address) }
         try locks.withLock(address) {
             try linkContentLocked(body, at: address)
         }

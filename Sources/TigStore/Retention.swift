@@ -1,3 +1,4 @@
+import NIOCore
 import TigAddress
 
 /// A point in wall-clock time, in nanoseconds since the Unix epoch: the unit
@@ -70,7 +71,8 @@ extension Duration {
 /// re-files it when it was used in the meantime.
 public struct RetentionSchedule: Sendable {
     public let step: Int64
-    private var buckets: [Int64: [BlockAddress]] = [:]
+    /// Each step's addresses in filing order (eviction takes the oldest first).
+    private var buckets: [Int64: CircularBuffer<BlockAddress>] = [:]
     private var bucketOfAddress: [BlockAddress: Int64] = [:]
     /// Buckets before this one have been handed out.
     private var nextBucket: Int64
@@ -88,7 +90,7 @@ public struct RetentionSchedule: Sendable {
     public mutating func schedule(_ address: BlockAddress, expiry: WallTime) {
         guard bucketOfAddress[address] == nil else { return }
         // Round up: a bucket is handed out once its end has passed.
-        let bucket = max((expiry + step - 1) / step, nextBucket)
+        let bucket = bucket(of: expiry)
         bucketOfAddress[address] = bucket
         buckets[bucket, default: []].append(address)
     }
@@ -107,6 +109,29 @@ public struct RetentionSchedule: Sendable {
             nextBucket += 1
         }
         return due
+    }
+
+    /// Removes and returns the entry filed earliest, with its step, however
+    /// far in the future (eviction under `--max-data-size` takes them in
+    /// this order); the sweep's own progress is unchanged.
+    public mutating func takeEarliest() -> (address: BlockAddress, bucket: Int64)? {
+        guard !bucketOfAddress.isEmpty else { return nil }
+        // Every entry is filed at or after `nextBucket` and at most one
+        // retention period ahead (64 steps), so this walks a bounded range.
+        var bucket = nextBucket
+        while true {
+            if let address = buckets[bucket]?.popFirst() {
+                if buckets[bucket]?.isEmpty == true { buckets[bucket] = nil }
+                bucketOfAddress[address] = nil
+                return (address, bucket)
+            }
+            bucket += 1
+        }
+    }
+
+    /// The step an expiry is filed under.
+    public func bucket(of expiry: WallTime) -> Int64 {
+        max((expiry + step - 1) / step, nextBucket)
     }
 
     /// When the next step ends (the sweeper sleeps until then).

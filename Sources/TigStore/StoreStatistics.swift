@@ -6,6 +6,7 @@ public final class StoreStatistics: Sendable {
     private let blockCount = Atomic<Int>(0)
     private let byteCount = Atomic<Int>(0)
     private let sweptCount = Atomic<Int>(0)
+    private let evictedCount = Atomic<Int>(0)
 
     public init() {}
 
@@ -13,6 +14,8 @@ public final class StoreStatistics: Sendable {
     public var bytes: Int { byteCount.load(ordering: .relaxed) }
     /// Blocks deleted by retention since start.
     public var swept: Int { sweptCount.load(ordering: .relaxed) }
+    /// Content blocks deleted to stay within `--max-data-size` since start.
+    public var evicted: Int { evictedCount.load(ordering: .relaxed) }
 
     func added(bytes: Int) {
         blockCount.add(1, ordering: .relaxed)
@@ -30,5 +33,9 @@ public final class StoreStatistics: Sendable {
 
     func sweptOne() {
         sweptCount.add(1, ordering: .relaxed)
+    }
+
+    func evictedOne() {
+        evictedCount.add(1, ordering: .relaxed)
     }
 }

@@ -55,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Memory for small blocks (up to 64 KiB) read recently; 0 turns the cache off.")
     var cacheSize = ByteSizeArgument(bytes: 64 << 20)
 
+    @Option(help: "Bound of the bytes stored in the data directory: beyond it the least recently used content blocks are deleted, and a key-slot write that cannot fit is refused (507); 0: the file system's size.")
+    var maxDataSize = ByteSizeArgument(bytes: 0)
+
     @Option(help: "Memory for blocks (up to 256 KiB) this pod relayed from their homes in the cluster, so the next read of a popular block needs no hop; 0 turns it off.")
     var hotCacheSize = ByteSizeArgument(bytes: 32 << 20)
 
@@ -149,14 +152,14 @@ struct ServeCommand: AsyncParsableCommand {
         let retention = try effectiveRetention
         let store = try BlockStore(
             directory: dataDirectory, retention: retention.duration, maxBlockSize: try effectiveMaxBlockSize.bytes,
-            cacheSize: cacheSize.bytes, clock: clock, logger: logger)
+            cacheSize: cacheSize.bytes, maxDataSize: maxDataSize.bytes > 0 ? maxDataSize.bytes : nil, clock: clock, logger: logger)
         let sweeper = RetentionSweeper(store: store, clock: clock, logger: logger)
         sweeper.start()
         defer { sweeper.stop() }
 
         let tls = try tlsFiles()
         let (host, port) = try listenAddress(listen ?? environment["TIG_LISTEN"], tls: tls != nil)
-        let metrics = ServerMetrics(statistics: store.statistics)
+        let metrics = ServerMetrics(statistics: store.statistics, maxDataSize: store.maxDataSize)
         let readiness = Readiness(store: store, minimumFreeSpace: minFreeSpace.bytes)
         let authority = APIKeyAuthority(environmentKey: environment["APIKEY"], dataDirectory: dataDirectory, explicitFile: apikeyFile, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops ?? System.coreCount)
