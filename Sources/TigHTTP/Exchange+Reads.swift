@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 import TigAddress
 import TigStore
@@ -35,9 +36,29 @@ extension Exchange {
         }
     }
 
+    /// Slots larger than this have their tag (the SHA-256 of the value)
+    /// computed off the event loop: hashing 128 MiB takes some 80 ms, which
+    /// every other connection on the loop would wait through.
+    static let largeSlotHashing = 256 * 1024
+
     private func deliver(_ block: StoredBlock, at address: BlockAddress) throws {
         guard !query.burst else { return try burst(list: block) }
-        let validators = validators(of: block.kind, at: address, valueHash: block.kind == .slot ? try block.valueHash() : nil)
+        guard block.kind == .slot else { return deliver(block, at: address, valueHash: nil) }
+        guard block.size > Self.largeSlotHashing else { return deliver(block, at: address, valueHash: try block.valueHash()) }
+        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { try block.valueHash() }
+            .assumeIsolated().whenComplete { [self] result in
+                switch result {
+                case .success(let hash):
+                    deliver(block, at: address, valueHash: hash)
+                case .failure(let error):
+                    block.close()
+                    writer.fail(error)
+                }
+            }
+    }
+
+    private func deliver(_ block: StoredBlock, at address: BlockAddress, valueHash: BlockAddress?) {
+        let validators = validators(of: block.kind, at: address, valueHash: valueHash)
         switch ReadConditions(request.head.headers).outcome(for: validators, size: block.size, isGET: true) {
         case .whole:
             writer.send(block, contentType: contentType, validators: validators)

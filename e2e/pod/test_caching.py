@@ -182,3 +182,33 @@ def test_a_write_only_channel_passes_only_if_match_star(tig):
     assert requests.get(tig.url + target).content == b"old"
     assert requests.put(tig.url + channel, headers={"If-Match": "*"}, data=b"new").status_code == 200
     assert requests.get(tig.url + target).content == b"new"
+
+
+def test_a_large_slots_tag_is_computed_off_the_event_loop():
+    """The tag of a 128 MiB slot takes some 80 ms of hashing: with one event
+    loop, a request that arrives meanwhile is answered first, not after."""
+    import socket
+    import threading
+    with TigProcess("--event-loops", "1") as tig:
+        slot = "/" + os.urandom(32).hex() + ".tig"
+        value = os.urandom(128 << 20)
+        assert requests.put(tig.url + slot, data=value).status_code == 200
+        order: list[str] = []
+        connection = socket.create_connection(("127.0.0.1", tig.port))
+
+        def head_arrives():
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += connection.recv(65536)
+            order.append("slot head")
+            assert f'etag: "{hashlib.sha256(value).hexdigest()}"'.encode() in received.lower()
+
+        reader = threading.Thread(target=head_arrives)
+        reader.start()
+        # The slot's GET is in the server's socket before the health check connects.
+        connection.sendall(f"GET {slot} HTTP/1.1\r\nHost: tig\r\n\r\n".encode())
+        assert requests.get(tig.url + "/healthz", timeout=10).status_code == 200
+        order.append("healthz")
+        reader.join()
+        connection.close()
+        assert order[0] == "healthz", f"answered in the order {order}: the loop was busy hashing"
