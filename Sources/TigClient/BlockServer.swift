@@ -87,6 +87,57 @@ public struct BlockServer: Sendable {
         if verifying, hasher.finish() != address { throw TigClientError.corrupt(address, server: url) }
     }
 
+    /// Streams `range` of the block into `output`. A part cannot be checked
+    /// against the address (only the whole block can), so the answer is
+    /// checked for what it is: a 206 whose `Content-Range` is the range
+    /// asked for and whose body has that length. A server that answers the
+    /// whole block instead (200) has it verified (with `verifying`) and cut.
+    public func download(_ address: BlockAddress, range: ByteRange, verifying: Bool, into output: StagedOutput) async throws {
+        let response = try await send(.GET, address.path, headers: ["range": range.header])
+        switch response.status {
+        case .partialContent:
+            let answered = response.headers.first(name: "content-range") ?? ""
+            guard let total = answered.split(separator: "/").last.flatMap({ Int64($0) }),
+                  let wanted = range.resolved(size: total), answered == "bytes \(wanted.lowerBound)-\(wanted.upperBound - 1)/\(total)"
+            else {
+                await discardBody(response)
+                throw TigClientError.inconsistent("asked \(url)\(address.path) for \(range.header), got Content-Range \(answered)")
+            }
+            var received: Int64 = 0
+            try await transport {
+                for try await piece in response.body {
+                    received += Int64(piece.readableBytes)
+                    guard received <= wanted.count else { break }
+                    try output.write(piece)
+                }
+            }
+            guard received == wanted.count else {
+                throw TigClientError.inconsistent("\(url)\(address.path) sent \(received) bytes for \(answered)")
+            }
+        case .rangeNotSatisfiable:
+            await discardBody(response)
+            throw TigClientError.invalidArgument("range \(range.header) starts past the end of \(address.path)")
+        default:
+            try await expectSuccess(response, method: "GET", address: address)
+            await discardBody(response)
+            // The whole block instead of the part: fetched again, verified, cut.
+            var whole = verifying ? try await get(address) : try await touchedBytes(address)
+            guard let wanted = range.resolved(size: Int64(whole.readableBytes)) else {
+                throw TigClientError.invalidArgument("range \(range.header) starts past the end of \(address.path)")
+            }
+            whole.moveReaderIndex(forwardBy: Int(wanted.lowerBound))
+            try output.write(whole.readSlice(length: wanted.count) ?? ByteBuffer())
+        }
+    }
+
+    /// A key slot's value (not verifiable), at most `largestBlockInMemory`.
+    private func touchedBytes(_ address: BlockAddress) async throws -> ByteBuffer {
+        guard case .present(let bytes?) = try await touch(address, readingUpTo: Self.largestBlockInMemory) else {
+            throw TigClientError.notFound(address, server: url)
+        }
+        return bytes
+    }
+
     /// The block's length when the server holds it, nil when it does not.
     /// A HEAD does not reset the block's retention timer.
     public func length(of address: BlockAddress) async throws -> Int? {
@@ -128,10 +179,13 @@ public struct BlockServer: Sendable {
         return "?apikey=" + PercentEncoding.encode(apikey.utf8, keeping: PercentEncoding.isUnreserved)
     }
 
-    private func send(_ method: HTTPMethod, _ target: String, body: HTTPClientRequest.Body? = nil) async throws -> HTTPClientResponse {
+    private func send(
+        _ method: HTTPMethod, _ target: String, body: HTTPClientRequest.Body? = nil, headers: HTTPHeaders = [:]
+    ) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: url + target)
         request.method = method
         request.body = body
+        request.headers.add(contentsOf: headers)
         // The deadline only covers the wait for the response head; stalls
         // are caught by the read and write timeouts of the session.
         return try await transport { try await http.execute(request, deadline: .distantFuture) }

@@ -33,7 +33,7 @@ public struct StoredTree: Sendable {
         return StoredTree(root: root, manifests: manifests)
     }
 
-    private static func decodeManifest(_ bytes: ByteBuffer, at address: BlockAddress) throws -> TreeManifest {
+    static func decodeManifest(_ bytes: ByteBuffer, at address: BlockAddress) throws -> TreeManifest {
         guard TreeManifest.hasHeader(bytes.readableBytesView) else {
             throw TigClientError.malformed(what: "tree", reason: "\(address) is a block but not a tree manifest (tig push makes trees)")
         }
