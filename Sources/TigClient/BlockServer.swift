@@ -1,6 +1,8 @@
 import AsyncHTTPClient
+import Glibc
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import TigAddress
 
 /// One tig server as the client uses it. Every content block read is checked
@@ -47,7 +49,7 @@ public struct BlockServer: Sendable {
         try file.rewind()
         progress?.setTotal(size)
         let body = FileBody(file: file, progress: progress)
-        let response = try await send(.PUT, "/" + writeQuery, body: .stream(body, length: .known(size)))
+        let response = try await send(.PUT, "/" + writeQuery, body: .stream(body, length: .known(size)), repeatable: false)
         try await expectAnswer(address, from: response)
         return address
     }
@@ -179,16 +181,34 @@ public struct BlockServer: Sendable {
         return "?apikey=" + PercentEncoding.encode(apikey.utf8, keeping: PercentEncoding.isUnreserved)
     }
 
+    /// Pauses before the second, third and fourth attempt of a request
+    /// that can be repeated (every read, and a write of bytes in memory: a
+    /// content-addressed write is idempotent), when the server could not be
+    /// reached or answered 503: a pod the operator rotates, or one draining,
+    /// is replaced within seconds behind its Service.
+    static let retryPauses: [Duration] = [.milliseconds(250), .seconds(1), .seconds(3)]
+
     private func send(
-        _ method: HTTPMethod, _ target: String, body: HTTPClientRequest.Body? = nil, headers: HTTPHeaders = [:]
+        _ method: HTTPMethod, _ target: String, body: HTTPClientRequest.Body? = nil, headers: HTTPHeaders = [:],
+        repeatable: Bool = true
     ) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: url + target)
         request.method = method
         request.body = body
         request.headers.add(contentsOf: headers)
-        // The deadline only covers the wait for the response head; stalls
-        // are caught by the read and write timeouts of the session.
-        return try await transport { try await http.execute(request, deadline: .distantFuture) }
+        var pauses = repeatable ? Self.retryPauses[...] : []
+        while true {
+            do {
+                // The deadline only covers the wait for the response head; stalls
+                // are caught by the read and write timeouts of the session.
+                let response = try await transport { try await http.execute(request, deadline: .distantFuture) }
+                guard response.status == .serviceUnavailable, let pause = pauses.popFirst() else { return response }
+                await discardBody(response)
+                try await Task.sleep(for: pause)
+            } catch TigClientError.unreachable where !pauses.isEmpty {
+                try await Task.sleep(for: pauses.removeFirst())
+            }
+        }
     }
 
     /// Runs `operation`, turning transport failures into `unreachable`.
@@ -202,7 +222,7 @@ public struct BlockServer: Sendable {
         } catch let error as CancellationError {
             throw error
         } catch {
-            throw TigClientError.unreachable(server: url, reason: String(describing: error))
+            throw TigClientError.unreachable(server: url, reason: Self.reason(error))
         }
     }
 
@@ -232,6 +252,19 @@ public struct BlockServer: Sendable {
     /// reused; a failure here changes nothing about the answer.
     private func discardBody(_ response: HTTPClientResponse) async {
         _ = try? await response.body.collect(upTo: 64 << 10)
+    }
+
+    /// A transport failure in a few words: "Connection refused", not NIO's
+    /// nested description of every attempt.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode))
+        case let error as NIOConnectionError:
+            return error.connectionErrors.first.map { reason($0.error) } ?? error.dnsAAAAError.map(reason) ?? "cannot connect"
+        default:
+            return String(describing: error)
+        }
     }
 
     private static func contentLength(_ response: HTTPClientResponse) -> Int? {

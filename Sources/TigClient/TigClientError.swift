@@ -67,3 +67,20 @@ public enum TigClientError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension TigClientError {
+    /// The exit status of a command that failed with this error, so scripts
+    /// can tell a missing block from a corrupt one from a server that is
+    /// down (docs/CLIENT.md lists them; usage errors exit 64).
+    public var exitCode: Int32 {
+        switch self {
+        case .notFound: 2
+        case .corrupt, .wrongAnswer, .malformed, .inconsistent, .share: 3
+        case .unreachable: 4
+        case .unauthorized: 5
+        case .tooLarge, .unexpectedStatus: 6
+        case .badServerURL, .invalidArgument: 64
+        case .system, .notADirectory, .destinationNotEmpty, .unsupportedFileType: 1
+        }
+    }
+}

@@ -36,7 +36,7 @@ struct GetCommand: AsyncParsableCommand {
     func run() async throws {
         let staged = try StagedOutput(destination: output.map(RawPath.init))
         let progress = range == nil && file == nil ? ProgressBar.onTerminal("get") : nil
-        try await client.withServer { server in
+        try await client.withServer(for: path) { server in
             if let file {
                 let components = file.split(separator: "/").map { Array($0.utf8) }
                 try await TreeFileRange(server: server).read(

@@ -18,12 +18,14 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?
 
+    @OptionGroup var tls: TLSOptions
+
     func run() async throws {
         let source = descriptor == "-" ? OpenFile.standardInput : try OpenFile.reading(RawPath(descriptor))
         let shares = try ShareDescriptor(decoding: try source.readAll(limit: 1 << 20))
         let staged = try StagedOutput(destination: output.map(RawPath.init))
         let progress = ProgressBar.onTerminal("join")
-        try await HTTPSession.run { http in
+        try await HTTPSession.run(trust: tls.trust) { http in
             try await XorJoiner(shares, http: http).join(into: staged, progress: progress)
         }
         progress?.finish()

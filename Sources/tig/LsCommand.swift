@@ -15,7 +15,7 @@ struct LsCommand: AsyncParsableCommand {
     var path: BlockPathArgument
 
     func run() async throws {
-        let tree = try await client.withServer { server in
+        let tree = try await client.withServer(for: path) { server in
             try await StoredTree.fetch(path.address, from: server)
         }
         for line in TreeListing.lines(of: tree) {

@@ -23,7 +23,7 @@ struct PullCommand: AsyncParsableCommand {
 
     func run() async throws {
         let progress = ProgressBar.onTerminal("pull")
-        try await client.withServer { server in
+        try await client.withServer(for: path) { server in
             try await TreePuller(server: server).pull(path.address, into: RawPath(directory), progress: progress)
         }
         progress?.finish()

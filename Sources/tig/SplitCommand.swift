@@ -21,6 +21,8 @@ struct SplitCommand: AsyncParsableCommand {
 
     @OptionGroup var key: APIKeyOption
 
+    @OptionGroup var tls: TLSOptions
+
     func validate() throws {
         guard xor else { throw ValidationError("say --xor: XOR is the only split method") }
         guard serversAndFile.count >= 3 else { throw ValidationError("give at least two server URLs and the file") }
@@ -31,7 +33,7 @@ struct SplitCommand: AsyncParsableCommand {
         let file = serversAndFile.last ?? "-"
         let source = file == "-" ? OpenFile.standardInput : try OpenFile.reading(RawPath(file))
         let progress = ProgressBar.onTerminal("split")
-        let descriptor = try await HTTPSession.run { http in
+        let descriptor = try await HTTPSession.run(trust: tls.trust) { http in
             let servers = try urls.map { try BlockServer(url: $0, apikey: key.resolved, http: http) }
             return try await XorSplitter(servers: servers).split(source, progress: progress)
         }

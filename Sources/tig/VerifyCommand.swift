@@ -16,7 +16,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let progress = ProgressBar.onTerminal("verify")
-        let summary = try await client.withServer { server in
+        let summary = try await client.withServer(for: path) { server in
             try await TreeVerifier(server: server).verify(path.address, progress: progress)
         }
         progress?.finish()

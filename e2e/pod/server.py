@@ -100,3 +100,14 @@ def metric(url, name, labels=""):
     if match is None:
         raise AssertionError(f"no sample {name}{labels} in:\n{text}")
     return float(match.group(1))
+
+
+def make_certificate(directory, name="127.0.0.1"):
+    """A self-signed key and certificate for `name` (an IP address or a DNS
+    name) in `directory`; returns their paths."""
+    key, cert = directory / "tig.key", directory / "tig.crt"
+    alt = f"IP:{name}" if name.replace(".", "").isdigit() else f"DNS:{name}"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", f"/CN={name}", "-addext", f"subjectAltName={alt}"],
+                   check=True, capture_output=True)
+    return key, cert

@@ -8,7 +8,7 @@ import threading
 
 import requests
 
-from .server import TigProcess, metric, poll
+from .server import TigProcess, make_certificate, metric, poll
 
 
 def test_get_headers(tig):
@@ -145,10 +145,7 @@ def test_sigterm_makes_the_pod_unready_and_finishes_the_request_in_flight():
 
 
 def test_tls(tmp_path):
-    key, cert = tmp_path / "tig.key", tmp_path / "tig.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    key, cert = make_certificate(tmp_path)
     with TigProcess("--tls-key", str(key), "--tls-cert", str(cert), scheme="https") as tig:
         body = os.urandom(3 << 20)
         path = requests.put(tig.url, data=body, verify=str(cert)).text

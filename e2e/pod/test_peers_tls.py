@@ -3,23 +3,14 @@ to each other: certificate checks between peers are off by default (pods
 present the public name's certificate) and on with --peer-tls-verify."""
 
 import os
-import subprocess
 
 import requests
 
-from .server import TigProcess, free_port
-
-
-def make_certificate(directory):
-    key, cert = directory / "tig.key", directory / "tig.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=tig.example.com", "-addext", "subjectAltName=DNS:tig.example.com"],
-                   check=True, capture_output=True)
-    return key, cert
+from .server import TigProcess, free_port, make_certificate
 
 
 def start_pair(tmp_path, *extra):
-    key, cert = make_certificate(tmp_path)
+    key, cert = make_certificate(tmp_path, "tig.example.com")
     ports = [free_port(), free_port()]
     peers = ",".join(f"127.0.0.1:{port}" for port in ports)
     return [TigProcess("--tls-key", str(key), "--tls-cert", str(cert), "--peers", peers, "--peer-refresh", "1s",
