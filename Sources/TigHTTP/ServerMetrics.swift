@@ -20,6 +20,10 @@ public final class ServerMetrics: Sendable {
     /// How much of the store's sweep and eviction counts the counters already report.
     private let reported = NIOLockedValueBox((swept: 0, evicted: 0))
     private let dataLimit: Gauge
+    private let dataFree: Gauge
+    private let process: ProcessMetrics
+    /// Free bytes of the data directory's file system, read at each scrape.
+    private let freeSpace: @Sendable () -> Int?
     public let peers: Gauge
     private let forwarded: [ForwardResult: Counter]
     public let drained: Counter
@@ -54,8 +58,17 @@ public final class ServerMetrics: Sendable {
     static let methods: [HTTPMethod] = [.GET, .HEAD, .PUT, .POST, .DELETE]
     static let codes: [UInt] = [100, 200, 400, 401, 403, 404, 405, 408, 409, 413, 414, 431, 500, 502, 503, 507]
 
-    public init(statistics: StoreStatistics, maxDataSize: Int? = nil) {
+    public init(
+        statistics: StoreStatistics, maxDataSize: Int? = nil, freeSpace: @escaping @Sendable () -> Int? = { nil },
+        version: String = "", revision: String = ""
+    ) {
         self.statistics = statistics
+        self.freeSpace = freeSpace
+        self.process = ProcessMetrics(registry: registry)
+        registry.makeGauge(
+            descriptor: Self.name("build_info", "", "The running tig: its version and source revision (value 1)"),
+            labels: [("version", version), ("revision", revision)]
+        ).set(1.0)
         let requestsName = Self.name("requests", "total", "Requests answered, by method and status code")
         var requests: [RequestKey: Counter] = [:]
         for method in Self.methods {
@@ -81,6 +94,7 @@ public final class ServerMetrics: Sendable {
         self.evicted = registry.makeCounter(descriptor: Self.name("evicted", "total", "Content blocks deleted, least recently used first, to stay within --max-data-size"))
         self.dataLimit = registry.makeGauge(descriptor: Self.name("data_limit", "bytes", "--max-data-size: bound of the stored bytes (0: the file system's size)"))
         dataLimit.set(Double(maxDataSize ?? 0))
+        self.dataFree = registry.makeGauge(descriptor: Self.name("data_free", "bytes", "Free bytes of the file system holding the data directory"))
         self.peers = registry.makeGauge(descriptor: Self.name("peers", "", "Other pods of the cluster this pod knows"))
         let forwardedName = Self.name("forwarded", "total", "Lookups of blocks this pod does not hold, by outcome")
         var forwarded: [ForwardResult: Counter] = [:]
@@ -112,6 +126,8 @@ public final class ServerMetrics: Sendable {
     /// The exposition text, with the store's (and the hot cache's) gauges refreshed first.
     public func render(hotCacheBytes hot: Int = 0) -> [UInt8] {
         hotCacheBytes.set(Double(hot))
+        if let free = freeSpace() { dataFree.set(Double(free)) }
+        process.refresh()
         blocks.set(Double(statistics.blocks))
         storedBytes.set(Double(statistics.bytes))
         reported.withLockedValue { reported in

@@ -306,6 +306,14 @@ public final class BlockStore: Sendable {
 
     // MARK: - Capacity
 
+    /// Free bytes of the file system holding the data directory (for
+    /// unprivileged writers, as `df` shows them).
+    public var freeSpace: Int? {
+        var status = statvfs()
+        guard fstatvfs(directoryDescriptor, &status) == 0 else { return nil }
+        return Int(clamping: UInt64(status.f_bavail) &* UInt64(status.f_frsize))
+    }
+
     /// Whether a write of `reserve` bytes could succeed now: the file system
     /// has that much free, and a probe write into an unnamed file works (a
     /// full tmpfs still creates files, but refuses their first byte).

@@ -159,7 +159,9 @@ struct ServeCommand: AsyncParsableCommand {
 
         let tls = try tlsFiles()
         let (host, port) = try listenAddress(listen ?? environment["TIG_LISTEN"], tls: tls != nil)
-        let metrics = ServerMetrics(statistics: store.statistics, maxDataSize: store.maxDataSize)
+        let metrics = ServerMetrics(
+            statistics: store.statistics, maxDataSize: store.maxDataSize, freeSpace: { store.freeSpace },
+            version: Tig.version, revision: environment["TIG_REVISION"] ?? "")
         let readiness = Readiness(store: store, minimumFreeSpace: minFreeSpace.bytes)
         let authority = APIKeyAuthority(environmentKey: environment["APIKEY"], dataDirectory: dataDirectory, explicitFile: apikeyFile, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops ?? System.coreCount)

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import requests
 
-from .server import TIG_BIN, TigProcess
+from .server import TIG_BIN, TigProcess, metric
 
 RFC3339_MS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
@@ -85,3 +85,17 @@ def test_an_unreadable_certificate_is_named(tmp_path):
                                 capture_output=True, text=True, timeout=30)
         assert result.returncode != 0, result.stderr
         assert re.search(rf"cannot load the TLS certificate[^\n]* {re.escape(str(cert))}\b", result.stderr), result.stderr
+
+
+def test_metrics_name_the_build_the_process_and_the_capacity():
+    with TigProcess("--max-data-size", "64MiB", env={"TIG_REVISION": "abc1234"}) as tig:
+        for _ in range(50):
+            assert requests.put(tig.url, data=b"x" * 4096).status_code == 200
+        text = requests.get(tig.url + "/metrics").text
+        assert 'tig_build_info{version="0.1.0",revision="abc1234"} 1' in text.replace(", ", ",")
+        for name in ("process_resident_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds",
+                     "tig_data_free_bytes"):
+            assert metric(tig.url, name) > 0, name
+        assert metric(tig.url, "process_resident_memory_bytes") < 1 << 30
+        assert metric(tig.url, "tig_data_limit_bytes") == 64 << 20
+        assert "# TYPE process_cpu_seconds_total counter" in text
