@@ -3,14 +3,25 @@ import NIOHTTP1
 import Prometheus
 import TigStore
 
-/// The pod's Prometheus metrics. Counters for every (method, code) pair tig
-/// can answer are made up front, so recording a request is a lock-free
-/// dictionary read and an atomic add.
+/// The pod's Prometheus metrics. A (method, code) series of the request
+/// counter, and a method's duration histogram, is made when first used:
+/// no zero series for answers the pod never gave; only `GET 200` exists
+/// from the start, so that an idle pod's work reads as 0, not as missing
+/// (the operator tells the two apart). Methods other than tig's five count
+/// as `OTHER`, so the series stay few whatever clients send.
 public final class ServerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let requests: [RequestKey: Counter]
-    private let otherRequests: Counter
-    private let duration: DurationHistogram
+    private let requests = NIOLockedValueBox<[RequestKey: (counter: Counter, duration: DurationHistogram)]>([:])
+    private static var requestsName: MetricNameDescriptor { name("requests", "total", "Requests answered, by method and status code") }
+    private static var durationName: MetricNameDescriptor {
+        name("request_duration", "seconds", "Time from a request's head to the end of its answer, by method")
+    }
+    private static let durationBuckets: [Duration] = [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+        .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
     public let bytesReceived: Counter
     public let bytesSent: Counter
     private let blocks: Gauge
@@ -34,13 +45,11 @@ public final class ServerMetrics: Sendable {
     private let statistics: StoreStatistics
 
     struct RequestKey: Hashable {
-        /// Index into `methods`.
-        let method: Int
+        let method: String
         let code: UInt
 
-        init?(method: HTTPMethod, code: UInt) {
-            guard let index = ServerMetrics.methods.firstIndex(of: method) else { return nil }
-            self.method = index
+        init(method: HTTPMethod, code: UInt) {
+            self.method = ServerMetrics.methods.contains(method) ? method.rawValue : "OTHER"
             self.code = code
         }
     }
@@ -56,7 +65,6 @@ public final class ServerMetrics: Sendable {
     }
 
     static let methods: [HTTPMethod] = [.GET, .HEAD, .PUT, .POST, .DELETE]
-    static let codes: [UInt] = [100, 200, 400, 401, 403, 404, 405, 408, 409, 413, 414, 431, 500, 502, 503, 507]
 
     public init(
         statistics: StoreStatistics, maxDataSize: Int? = nil, freeSpace: @escaping @Sendable () -> Int? = { nil },
@@ -69,23 +77,6 @@ public final class ServerMetrics: Sendable {
             descriptor: Self.name("build_info", "", "The running tig: its version and source revision (value 1)"),
             labels: [("version", version), ("revision", revision)]
         ).set(1.0)
-        let requestsName = Self.name("requests", "total", "Requests answered, by method and status code")
-        var requests: [RequestKey: Counter] = [:]
-        for method in Self.methods {
-            for code in Self.codes {
-                guard let key = RequestKey(method: method, code: code) else { continue }
-                requests[key] = registry.makeCounter(
-                    descriptor: requestsName, labels: [("method", method.rawValue), ("code", String(code))])
-            }
-        }
-        self.requests = requests
-        self.otherRequests = registry.makeCounter(descriptor: requestsName, labels: [("method", "OTHER"), ("code", "other")])
-        self.duration = registry.makeDurationHistogram(
-            descriptor: Self.name("request_duration", "seconds", "Time from a request's head to the end of its answer"),
-            buckets: [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
-                      .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-                      .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)])
         self.bytesReceived = registry.makeCounter(descriptor: Self.name("bytes_received", "total", "Request body bytes received"))
         self.bytesSent = registry.makeCounter(descriptor: Self.name("bytes_sent", "total", "Response body bytes sent"))
         self.blocks = registry.makeGauge(descriptor: Self.name("blocks", "", "Blocks, key slots and channels stored on this pod"))
@@ -107,6 +98,7 @@ public final class ServerMetrics: Sendable {
         self.hotCacheHits = registry.makeCounter(descriptor: Self.name("hot_cache_hits", "total", "Reads of blocks homed elsewhere answered from the hot cache"))
         self.hotCacheFills = registry.makeCounter(descriptor: Self.name("hot_cache_fills", "total", "Relayed blocks kept in the hot cache"))
         self.hotCacheBytes = registry.makeGauge(descriptor: Self.name("hot_cache", "bytes", "Bytes of relayed blocks held in the hot cache"))
+        _ = requestSeries(RequestKey(method: .GET, code: 200))
     }
 
     /// `tig_<metric>_<unit>`, with its help line.
@@ -115,8 +107,21 @@ public final class ServerMetrics: Sendable {
     }
 
     func recordRequest(method: HTTPMethod, code: UInt, duration elapsed: Duration) {
-        (RequestKey(method: method, code: code).flatMap { requests[$0] } ?? otherRequests).increment()
-        duration.record(elapsed)
+        let series = requestSeries(RequestKey(method: method, code: code))
+        series.counter.increment()
+        series.duration.record(elapsed)
+    }
+
+    private func requestSeries(_ key: RequestKey) -> (counter: Counter, duration: DurationHistogram) {
+        requests.withLockedValue { made in
+            if let series = made[key] { return series }
+            let series = (
+                counter: registry.makeCounter(descriptor: Self.requestsName, labels: [("method", key.method), ("code", String(key.code))]),
+                duration: registry.makeDurationHistogram(
+                    descriptor: Self.durationName, labels: [("method", key.method)], buckets: Self.durationBuckets))
+            made[key] = series
+            return series
+        }
     }
 
     public func recordForward(_ result: ForwardResult) {

@@ -28,6 +28,11 @@ import Testing
         #expect(PrometheusText.sum(of: ["tig_requests_total"], in: "tig_requests_total 0\n") == 0)
     }
 
+    @Test func aDeclaredFamilyWithoutSeriesIsZeroWork() {
+        let idle = "# HELP tig_requests_total Requests\n# TYPE tig_requests_total counter\ntig_blocks 0\n"
+        #expect(PrometheusText.sum(of: ["tig_requests_total"], in: idle) == 0)
+    }
+
     @Test func malformedLinesAreSkipped() {
         let text = "tig_requests_total{method=\"GET\" 7\ntig_requests_total abc\ntig_requests_total 4\n"
         #expect(PrometheusText.sum(of: ["tig_requests_total"], in: text) == 4)

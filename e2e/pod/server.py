@@ -92,12 +92,16 @@ class TigProcess:
         self.stop()
 
 
-def metric(url, name, labels=""):
-    """The value of one Prometheus sample, e.g. metric(url, "tig_blocks")."""
+def metric(url, name, labels="", absent=None):
+    """The value of one Prometheus sample, e.g. metric(url, "tig_blocks");
+    `absent` when there is no such sample (request series appear on first
+    use), else a missing sample fails."""
     import re
     text = requests.get(url + "/metrics", timeout=5).text
     match = re.search(rf"^{re.escape(name + labels)} ([0-9.e+]+)$", text, re.MULTILINE)
     if match is None:
+        if absent is not None:
+            return absent
         raise AssertionError(f"no sample {name}{labels} in:\n{text}")
     return float(match.group(1))
 

@@ -95,7 +95,16 @@ def test_health_readiness_and_metrics(tig):
                  "tig_forwarded_total", "tig_peers"]:
         assert f"\n{name}" in text, name
     assert metric(tig.url, "tig_requests_total", '{method="PUT",code="200"}') == 1
+    # Series exist once used (GET 200 from the start: an idle pod's work is 0);
+    # probes and scrapes are not work.
     assert metric(tig.url, "tig_requests_total", '{method="GET",code="200"}') == 0, "probes and scrapes are not work"
+    assert 'tig_requests_total{method="HEAD"' not in text and 'code="100"' not in text
+    assert 'tig_request_duration_seconds_count{method="PUT"} 1' in text
+    requests.request("PATCH", tig.url + "/")
+    requests.get(tig.url + "/" + "0" * 64 + ".tig")
+    again = requests.get(tig.url + "/metrics").text
+    assert 'tig_requests_total{method="OTHER",code="' in again, "unknown methods share one label value"
+    assert metric(tig.url, "tig_requests_total", '{method="GET",code="404"}') == 1
     assert metric(tig.url, "tig_blocks") == 1
     assert metric(tig.url, "tig_stored_bytes") == len(b"counted")
 

@@ -2,10 +2,15 @@
 enum PrometheusText {
     /// The sum of every sample of the named metrics (all label sets), or nil
     /// when none of them appears: a pod that does not expose its work yet
-    /// has no measurement, which is different from zero work.
+    /// has no measurement, which is different from zero work. A family that
+    /// is declared (`# TYPE`) without samples is zero: tig makes a request
+    /// series when it first answers such a request, so an idle pod has none.
     static func sum(of names: Set<String>, in text: String) -> Double? {
         var total: Double?
         for line in text.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("# TYPE "), let name = line.dropFirst(7).split(separator: " ").first, names.contains(String(name)) {
+                total = total ?? 0
+            }
             guard let sample = sample(Substring(line)), names.contains(String(sample.name)) else { continue }
             total = (total ?? 0) + sample.value
         }
