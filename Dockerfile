@@ -2,7 +2,7 @@
 # Debian runtime.
 #
 #   docker build -t tig:0.1.0 .
-#   docker run --rm -p 7777:7777 --mount type=tmpfs,destination=/data,tmpfs-size=1g tig:0.1.0
+#   docker run --rm -p 7777:7777 -p 9090:9090 --mount type=tmpfs,destination=/data,tmpfs-size=1g tig:0.1.0
 #
 # The Swift runtime and Foundation are linked into the executables
 # (--static-swift-stdlib), so the runtime stage holds no toolchain files, only
@@ -42,6 +42,6 @@ RUN apt-get update \
  && install -d -o 65532 -g 65532 -m 0700 /data
 COPY --from=build /out/ /
 USER 65532:65532
-EXPOSE 7777 443
+EXPOSE 7777 443 9090
 ENTRYPOINT ["tig"]
 CMD ["serve"]

@@ -151,6 +151,7 @@ class Server:
     port: int
     dir: Path
     host: str = "127.0.0.1"
+    admin_port: int | None = None  # tig's metrics, probes and listing
 
     @property
     def url(self):
@@ -356,13 +357,14 @@ class Bench:
         wd = self.workdir(f"tig-{tag}")
         data = wd / "data"
         data.mkdir()
-        port = free_port()
+        port, admin_port = free_port(), free_port()
         max_block = max(self.cfg.big_mib, self.cfg.rss_mib) + 1
         argv = [*prefix, self.cfg.tig_bin, "serve", "--listen", f"{host}:{port}",
-                "--data", str(data), "--retention", "10m",
+                "--admin-listen", f"{host}:{admin_port}", "--data", str(data), "--retention", "10m",
                 "--max-block-size", f"{max_block}MiB", *self.cfg.tig_args, *extra]
         srv = self.start("tig", argv, port, wd, env=env, host=host)
         srv.data = data
+        srv.admin_port = admin_port
         return srv
 
     def start_nginx(self, root):
@@ -889,7 +891,7 @@ def bench_cluster(b):
 
 
 def metric_value(srv, sample):
-    status, _, body = http_request(srv.port, "GET", "/metrics", host=srv.host)
+    status, _, body = http_request(srv.admin_port, "GET", "/metrics", host=srv.host)
     m = re.search(rf"^{re.escape(sample)} ([0-9.e+]+)$", body.decode(), re.M)
     if status != 200 or not m:
         raise BenchError(f"tig /metrics has no sample {sample}")

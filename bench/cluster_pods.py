@@ -133,8 +133,8 @@ class Conn:
 # --------------------------------------------------------------------- pods
 
 class Pod:
-    def __init__(self, ip, port, wd):
-        self.ip, self.port, self.wd = ip, port, wd
+    def __init__(self, ip, port, admin_port, wd):
+        self.ip, self.port, self.admin_port, self.wd = ip, port, admin_port, wd
         self.data = wd / "data"
         self.proc = None
 
@@ -142,8 +142,8 @@ class Pod:
     def addr(self):
         return f"{self.ip}:{self.port}"
 
-    def get(self, path, timeout=5):
-        conn = http.client.HTTPConnection(self.ip, self.port, timeout=timeout)
+    def get(self, path, timeout=5, admin=False):
+        conn = http.client.HTTPConnection(self.ip, self.admin_port if admin else self.port, timeout=timeout)
         try:
             conn.request("GET", path)
             resp = conn.getresponse()
@@ -152,7 +152,7 @@ class Pod:
             conn.close()
 
     def metrics(self):
-        status, body = self.get("/metrics")
+        status, body = self.get("/metrics", admin=True)
         if status != 200:
             raise BenchError(f"{self.addr} /metrics answered {status}")
         return parse_metrics(body.decode())
@@ -197,12 +197,13 @@ class Cluster:
             ip = f"127.0.0.{i + 1}" if self.multi_ip else "127.0.0.1"
             wd = self.tmp / f"{tag}-pod{i + 1}"
             (wd / "data").mkdir(parents=True)
-            pods.append(Pod(ip, self._free_port(ip), wd))
+            pods.append(Pod(ip, self._free_port(ip), self._free_port(ip), wd))
         return pods
 
     def start(self, pod, peers, extra=()):
         a = self.args
-        argv = [a.tig_bin, "serve", "--listen", pod.addr, "--data", str(pod.data),
+        argv = [a.tig_bin, "serve", "--listen", pod.addr, "--admin-listen", f"{pod.ip}:{pod.admin_port}",
+                "--data", str(pod.data),
                 "--retention", "10m", "--peers", ",".join(p.addr for p in peers),
                 *extra, *a.tig_args]
         # POD_IP: how the pod recognises itself in --peers (its interface
@@ -220,7 +221,7 @@ class Cluster:
                     raise BenchError(f"tig {pod.addr} exited with {pod.proc.p.returncode}:\n"
                                      f"{' '.join(map(shlex.quote, pod.proc.argv))}\n{pod.proc.log_tail()}")
                 try:
-                    if pod.get("/readyz", timeout=1)[0] == 200:
+                    if pod.get("/readyz", timeout=1, admin=True)[0] == 200:
                         break
                 except OSError:
                     pass

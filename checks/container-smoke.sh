@@ -4,7 +4,7 @@
 # host, on a minimal Debian made with debootstrap, runs it the way Kubernetes
 # does (read-only root file system, tmpfs /data, user 65532) and checks:
 #   - both executables find every shared library inside the image,
-#   - GET /readyz answers 200,
+#   - GET /readyz answers 200 on the admin port,
 #   - a PUT stores bytes at their SHA-256 address and a GET returns them,
 #   - the server process runs as 65532:65532, not root,
 #   - SIGTERM stops it with exit status 0.
@@ -127,20 +127,21 @@ step "both executables resolve every shared library inside the image"
 "${run[@]}" --detach --name "$container" \
   --read-only --read-only-tmpfs=false \
   --tmpfs /data:rw,size=64m,mode=0700,U \
-  --publish 127.0.0.1::7777 \
+  --publish 127.0.0.1::7777 --publish 127.0.0.1::9090 \
   "$image" >/dev/null
 address=$("${podman[@]}" port "$container" 7777/tcp | head -n1)
-[[ -n $address ]] || fail "the container's port 7777 is not published"
-step "started $container ($image serve), port 7777 at $address"
+admin=$("${podman[@]}" port "$container" 9090/tcp | head -n1)
+[[ -n $address && -n $admin ]] || fail "the container's ports 7777 and 9090 are not published"
+step "started $container ($image serve), port 7777 at $address, admin port 9090 at $admin"
 
 answer=""
 for _ in $(seq 1 60); do
   [[ $("${podman[@]}" inspect --format '{{.State.Running}}' "$container") == true ]] || fail "the server exited at start"
-  answer=$(curl -sS -o /dev/null -w '%{http_code}' "http://$address/readyz" 2>&1) && [[ $answer == 200 ]] && break
+  answer=$(curl -sS -o /dev/null -w '%{http_code}' "http://$admin/readyz" 2>&1) && [[ $answer == 200 ]] && break
   sleep 0.5
 done
 [[ $answer == 200 ]] || fail "GET /readyz did not answer 200 within 30 s (last: $answer)"
-step "GET /readyz: 200"
+step "GET /readyz on the admin port: 200"
 
 payload="tig container smoke test $(date +%s%N) $$"
 expected="/$(printf '%s' "$payload" | sha256sum | cut -c1-64).tig"

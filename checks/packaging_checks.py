@@ -9,6 +9,7 @@ counts them, and the exit status is 1 if any failed.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ import yaml
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
 import chart_docs
+import chart_monitoring
 import render
 
 REPO = render.REPO
@@ -205,6 +207,8 @@ def check_kubernetes_schemas(rendered: Rendered) -> str:
     objects = [(f"{name}: ", doc.obj) for name, docs in rendered.documents.items() for doc in docs]
     objects += [("manifests/tig.yaml: ", obj) for obj in manifest_objects()]
     objects += [("operator/: ", obj) for obj in rendered.operator_dir or []]
+    # ServiceMonitor, PodMonitor, PrometheusRule, HTTPRoute: against their CRDs (check_custom_resources).
+    objects = [(where, obj) for where, obj in objects if not chart_monitoring.is_custom_resource(obj)]
     findings = []
     for version in KUBERNETES_VERSIONS:
         for where, obj in objects:
@@ -254,19 +258,33 @@ def server_contract(name: str, objects: list[dict], values: dict) -> list[str]:
     want(env.get("POD_IP", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "status.podIP",
          "POD_IP is not the downward API's status.podIP")  # fmt: skip
 
-    headless = [s for s in find(objects, "Service") if s["spec"].get("clusterIP") == "None"]
+    # The Services of the public port: the clients' and the peers' (headless).
+    # The admin port has its own (component metrics), for ServiceMonitors.
+    services = find(objects, "Service", "server")
+    headless = [s for s in services if s["spec"].get("clusterIP") == "None"]
     want(len(headless) == 1, "there is not exactly one headless Service")
     for service in headless:
         dns = f"{service['metadata']['name']}.{namespace}.svc.{values['clusterDomain']}"
         want(env.get("TIG_CLUSTER", {}).get("value") == dns, f"TIG_CLUSTER is not {dns}")
         want(service["spec"].get("publishNotReadyAddresses") is False, "the headless Service publishes unready pods")
-    for service in find(objects, "Service"):
+    for service in services:
         want(service["spec"]["selector"] == selector, f"Service {service['metadata']['name']} selects other pods")
         want(service["spec"]["ports"][0]["targetPort"] == port["name"], "a Service targets another port")
 
+    admin = next((p for p in container["ports"] if p["name"] == "admin"), None)
+    want(admin is not None and arg_value(args, "--admin-listen") == f":{admin['containerPort']}",
+         "the admin listener is not the container's admin port")  # fmt: skip
     for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
         get = container.get(probe, {}).get("httpGet", {})
-        want(get.get("path") == path and get.get("port") == port["name"], f"{probe} is not GET {path} on the tig port")
+        want(get.get("path") == path and get.get("port") == "admin" and get.get("scheme") == "HTTP",
+             f"{probe} is not GET {path} on the admin port")  # fmt: skip
+    for service in services:
+        want(all(p.get("targetPort") not in ("admin", admin and admin["containerPort"]) for p in service["spec"]["ports"]),
+             f"Service {service['metadata']['name']} exposes the admin port")  # fmt: skip
+    for service in find(objects, "Service", "metrics"):
+        want(service["spec"]["selector"] == selector, f"Service {service['metadata']['name']} selects other pods")
+        want([p["targetPort"] for p in service["spec"]["ports"]] == ["admin"], "the metrics Service exposes more than the admin port")
+        want(service["spec"].get("publishNotReadyAddresses") is True, "the metrics Service hides unready pods from Prometheus")
 
     drain = duration_seconds(arg_value(args, "--drain-timeout") or "25s")
     pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", ["sleep", "0"])
@@ -285,11 +303,13 @@ def server_contract(name: str, objects: list[dict], values: dict) -> list[str]:
     tls = values["tls"]["enabled"]
     want(port["containerPort"] == (443 if tls else 7777), "the container port is not 443 with TLS, 7777 without")
     if tls:
-        for path in ("/etc/ssl/tig.key", "/etc/ssl/tig.crt"):
-            mount = mounts.get(path, {})
-            secret = volumes.get(mount.get("name"), {}).get("secret", {})
-            want(mount.get("readOnly") is True and secret.get("secretName") == values["tls"]["secretName"],
-                 f"{path} is not mounted read-only from tls.secretName")  # fmt: skip
+        # A directory, not subPath files: a renewed Secret reaches the server.
+        mount = mounts.get("/etc/tig/tls", {})
+        secret = volumes.get(mount.get("name"), {}).get("secret", {})
+        want(mount.get("readOnly") is True and "subPath" not in mount and secret.get("secretName") == values["tls"]["secretName"],
+             "/etc/tig/tls is not the tls.secretName Secret mounted read-only as a directory")  # fmt: skip
+        want(arg_value(args, "--tls-key") == "/etc/tig/tls/tls.key" and arg_value(args, "--tls-cert") == "/etc/tig/tls/tls.crt",
+             "the server does not read the mounted key and certificate")  # fmt: skip
     if values["apiKey"]["existingSecret"]:
         ref = env.get("APIKEY", {}).get("valueFrom", {}).get("secretKeyRef", {})
         want(ref == {"name": values["apiKey"]["existingSecret"], "key": values["apiKey"]["secretKey"]},
@@ -374,9 +394,9 @@ def operator_contract(name: str, objects: list[dict], values: dict) -> list[str]
     want(config["deployment"] == server["metadata"]["name"], "the config names another Deployment")
     selector = parse_selector(config["selector"])
     want(selector == server["spec"]["selector"]["matchLabels"], "the config's selector is not the Deployment's")
-    want(config["metricsPort"] == server["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"],
-         "metricsPort is not the tig port")  # fmt: skip
-    want(config["metricsScheme"] == ("https" if values["tls"]["enabled"] else "http"), "metricsScheme does not match tls.enabled")
+    admin = next(p for p in server["spec"]["template"]["spec"]["containers"][0]["ports"] if p["name"] == "admin")
+    want(config["metricsPort"] == admin["containerPort"], "metricsPort is not the admin port")
+    want(config["metricsScheme"] == "http", "metricsScheme is not http (the admin listener is plain HTTP)")
     want({k: config[k] for k in cfg} == cfg, "the config's Mitosis settings differ from operator.config")
 
     operator = one(objects, "Deployment", "operator")
@@ -565,6 +585,327 @@ def check_shellcheck() -> str:
     return f"{len(scripts)} scripts"
 
 
+def check_custom_resources(rendered: Rendered) -> str:
+    """The Prometheus Operator and Gateway API objects against their CRDs'
+    schemas (checks/crd-schemas/), strictly; and, once per kind, broken copies
+    of a rendered object must fail, so a validator that accepts anything fails."""
+    findings: list[str] = []
+    counts: dict[str, int] = {}
+    first: dict[str, dict] = {}
+    for name, documents in rendered.documents.items():
+        for doc in documents:
+            if not chart_monitoring.is_custom_resource(doc.obj):
+                continue
+            counts[doc.kind] = counts.get(doc.kind, 0) + 1
+            first.setdefault(doc.kind, doc.obj)
+            findings += [f"{name}: {doc.kind}/{doc.name}: {error}" for error in chart_monitoring.custom_resource_errors(doc.obj)]
+    for kind in ("ServiceMonitor", "PodMonitor", "PrometheusRule", "HTTPRoute"):
+        if kind not in first:
+            findings.append(f"no value set renders a {kind}: checks/chart-values/ should enable it")
+            continue
+        for what, broken in chart_monitoring.broken_copies(first[kind]):
+            if not chart_monitoring.custom_resource_errors(broken):
+                findings.append(f"the {kind} schema accepts {what}")
+    expect(findings)
+    versions = sorted({f"{source['repository'].rsplit('/', 1)[1]} {source['tag']}" for _, source in chart_monitoring.crd_validators().values()})
+    summary = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+    return f"{summary} valid against the CRDs of {' and '.join(versions)}; broken copies refused"
+
+
+def runbook_findings(where: str, rule: dict, anchors: set[str]) -> list[str]:
+    alert = rule["alert"]
+    findings = []
+    for key in ("expr", "for"):
+        if not rule.get(key):
+            findings.append(f"{where}: {alert} has no {key}")
+    if rule.get("labels", {}).get("severity") not in chart_monitoring.SEVERITIES:
+        findings.append(f"{where}: {alert}'s labels.severity is not one of {sorted(chart_monitoring.SEVERITIES)}")
+    annotations = rule.get("annotations", {})
+    for key in ("summary", "description", "runbook_url"):
+        if not annotations.get(key):
+            findings.append(f"{where}: {alert} has no annotations.{key}")
+    url = annotations.get("runbook_url", "")
+    page, _, anchor = url.partition("#")
+    if not page.endswith("docs/operations.md") or anchor != alert.lower() or anchor not in anchors:
+        findings.append(f"{where}: {alert}'s runbook_url {url!r} is not docs/operations.md#{alert.lower()} (a heading there)")
+    return findings
+
+
+def check_alert_rules(rendered: Rendered) -> str:
+    """Every alert: expr, for, labels.severity, summary, description and a
+    runbook_url to its section of docs/operations.md; its PromQL parses, reads
+    only metrics that exist and selects the job the chart's monitors set."""
+    if not chart_monitoring.OPERATIONS.exists():
+        raise Failed(["docs/operations.md (the alerts' runbooks) is missing"])
+    markdown = chart_monitoring.OPERATIONS.read_text()
+    anchors = chart_monitoring.heading_anchors(markdown)
+    findings: list[str] = []
+    alerts: set[str] = set()
+    expressions = 0
+    for name, documents in rendered.documents.items():
+        values = rendered.values[name]
+        job = values["monitoring"]["job"] or one([d.obj for d in documents], "Deployment", "server")["metadata"]["name"]
+        jobs = [("tig_operator_", f"{job}-operator"), ("tig_", job), ("process_", job)]
+        for doc in documents:
+            if doc.kind != "PrometheusRule":
+                continue
+            for group in doc.obj["spec"]["groups"]:
+                custom = group["name"] == "tig-custom"
+                for rule in group["rules"]:
+                    where = f"{name}: {group['name']}/{rule.get('alert') or rule.get('record')}"
+                    expressions += 1
+                    findings += chart_monitoring.expression_findings(str(rule["expr"]), where, None if custom else jobs)
+                    if "alert" in rule:
+                        alerts.add(rule["alert"])
+                        findings += runbook_findings(where, rule, anchors)
+    if not alerts:
+        findings.append("no value set renders an alert rule")
+    undocumented = chart_monitoring.documented_alerts(markdown) - alerts
+    findings += [f"docs/operations.md documents {alert}, which no value set renders" for alert in sorted(undocumented)]
+    # The parser and the metric list must catch what they are there for.
+    for expr, problem in (("sum(rate(tig_requests_total[5m])", "does not parse"), ("rate(tig_made_up_total[5m])", "metric")):
+        if not any(problem in finding for finding in chart_monitoring.expression_findings(expr, "self-test")):
+            findings.append(f"self-test: {expr!r} passes the rule check")
+    expect(findings)
+    return (
+        f"{len(alerts)} alerts, {expressions} expressions parsed (promql-parser), "
+        f"{len(chart_monitoring.source_metrics())} metrics from Sources/, runbooks in docs/operations.md"
+    )
+
+
+def check_dashboard(rendered: Rendered) -> str:
+    """charts/tig/dashboards/tig.json loads, its queries parse and read only
+    metrics that exist; the ConfigMap carries it unchanged, with its labels."""
+    try:
+        dashboard = json.loads(chart_monitoring.DASHBOARD.read_text())
+    except (OSError, ValueError) as error:
+        raise Failed([f"{chart_monitoring.DASHBOARD.relative_to(REPO)}: {error}"]) from error
+    findings = chart_monitoring.dashboard_findings(dashboard, "dashboards/tig.json")
+    rendered_maps = 0
+    for name, documents in rendered.documents.items():
+        wanted = rendered.values[name]["monitoring"]["dashboard"]
+        maps = [doc.obj for doc in documents if doc.kind == "ConfigMap" and "tig.json" in doc.obj.get("data", {})]
+        if not wanted["enabled"]:
+            if maps:
+                findings.append(f"{name}: a dashboard ConfigMap without monitoring.dashboard.enabled")
+            continue
+        rendered_maps += len(maps)
+        if len(maps) != 1:
+            findings.append(f"{name}: monitoring.dashboard.enabled renders {len(maps)} dashboard ConfigMaps")
+            continue
+        config_map = maps[0]
+        if json.loads(config_map["data"]["tig.json"]) != dashboard:
+            findings.append(f"{name}: the ConfigMap's tig.json differs from charts/tig/dashboards/tig.json")
+        labels = config_map["metadata"].get("labels", {})
+        if any(labels.get(key) != value for key, value in wanted["labels"].items()):
+            findings.append(f"{name}: the dashboard ConfigMap lacks monitoring.dashboard.labels")
+        if wanted["namespace"] and config_map["metadata"]["namespace"] != wanted["namespace"]:
+            findings.append(f"{name}: the dashboard ConfigMap is not in monitoring.dashboard.namespace")
+    if not rendered_maps:
+        findings.append("no value set renders the dashboard ConfigMap")
+    expect(findings)
+    panels = [p for p in chart_monitoring.dashboard_panels(dashboard) if p.get("type") != "row"]
+    queries = sum(len(p.get("targets", [])) for p in panels)
+    return f"{len(panels)} panels, {queries} queries parsed, metrics from Sources/; ConfigMap in {rendered_maps} value set(s)"
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    return matches(selector.get("matchLabels", {}), labels)
+
+
+def monitoring_contract(name: str, objects: list[dict], values: dict) -> list[str]:
+    """The monitors reach the admin port (and the operator's metrics port) of
+    exactly the pods they mean, under the job label the rules select; no
+    Ingress or HTTPRoute reaches the admin port; the NetworkPolicy admits it
+    from the operator and networkPolicy.adminClients only."""
+    findings: list[str] = []
+
+    def want(condition: bool, message: str) -> None:
+        if not condition:
+            findings.append(f"{name}: {message}")
+
+    server = one(objects, "Deployment", "server")
+    fullname = server["metadata"]["name"]
+    job = values["monitoring"]["job"] or fullname
+    pods = {"server": server["spec"]["template"]}
+    ports = {"server": {p["name"]: p["containerPort"] for p in server["spec"]["template"]["spec"]["containers"][0]["ports"]}}
+    for operator in find(objects, "Deployment", "operator"):
+        pods["operator"] = operator["spec"]["template"]
+        ports["operator"] = {p["name"]: p["containerPort"] for p in operator["spec"]["template"]["spec"]["containers"][0]["ports"]}
+    jobs = {"server": job, "operator": f"{job}-operator"}
+    endpoints = {"server": "admin", "operator": "http-metrics"}
+
+    monitors = find(objects, "ServiceMonitor") + find(objects, "PodMonitor")
+    want(bool(find(objects, "ServiceMonitor")) == values["monitoring"]["serviceMonitor"]["enabled"], "ServiceMonitors do not follow monitoring.serviceMonitor.enabled")
+    want(bool(find(objects, "PodMonitor")) == values["monitoring"]["podMonitor"]["enabled"], "PodMonitors do not follow monitoring.podMonitor.enabled")
+    want(bool(find(objects, "PrometheusRule")) == values["monitoring"]["prometheusRule"]["enabled"], "the PrometheusRule does not follow monitoring.prometheusRule.enabled")
+    for monitor in monitors:
+        component = monitor["metadata"]["labels"].get("app.kubernetes.io/component", "")
+        want(component in pods, f"{monitor['kind']} {monitor['metadata']['name']} watches no component of the release")
+        if component not in pods:
+            continue
+        spec = monitor["spec"]
+        want(spec["namespaceSelector"] == {"matchNames": [server["metadata"]["namespace"]]}, f"{monitor['kind']} {monitor['metadata']['name']} looks outside the release's namespace")
+        want(all(v == values["monitoring"]["labels"].get(k, v) for k, v in monitor["metadata"]["labels"].items())
+             and all(monitor["metadata"]["labels"].get(k) == v for k, v in values["monitoring"]["labels"].items()),
+             f"{monitor['kind']} {monitor['metadata']['name']} lacks monitoring.labels")  # fmt: skip
+        scrape = (spec.get("endpoints") or spec.get("podMetricsEndpoints"))[0]
+        want(scrape["port"] == endpoints[component] and scrape.get("scheme") == "http" and scrape.get("path") == "/metrics",
+             f"{monitor['kind']} {monitor['metadata']['name']} does not scrape http /metrics on port {endpoints[component]}")  # fmt: skip
+        relabel = scrape.get("relabelings", [{}])[0]
+        want(relabel.get("targetLabel") == "job" and relabel.get("replacement") == jobs[component],
+             f"{monitor['kind']} {monitor['metadata']['name']} does not label its targets job={jobs[component]}")  # fmt: skip
+        if monitor["kind"] == "PodMonitor":
+            want(selects(spec["selector"], pods[component]["metadata"]["labels"]), f"PodMonitor {monitor['metadata']['name']} misses the {component} pods")
+            want(endpoints[component] in ports[component], f"PodMonitor {monitor['metadata']['name']}'s port is not a container port")
+            other = [c for c in pods if c != component and selects(spec["selector"], pods[c]["metadata"]["labels"])]
+            want(not other, f"PodMonitor {monitor['metadata']['name']} also selects {other}")
+        else:
+            services = [s for s in find(objects, "Service") if selects(spec["selector"], s["metadata"]["labels"])]
+            want(len(services) == 1, f"ServiceMonitor {monitor['metadata']['name']} selects {len(services)} Services, not one")
+            for service in services:
+                want(matches(service["spec"]["selector"], pods[component]["metadata"]["labels"]), f"ServiceMonitor {monitor['metadata']['name']}'s Service misses the {component} pods")
+                named = {p["name"]: p for p in service["spec"]["ports"]}
+                want(named.get(endpoints[component], {}).get("targetPort") == endpoints[component],
+                     f"ServiceMonitor {monitor['metadata']['name']}'s Service has no port {endpoints[component]}")  # fmt: skip
+
+    # The admin port is reached by no Ingress and no HTTPRoute, only through the public Service.
+    public = next((s for s in find(objects, "Service", "server") if s["metadata"]["name"] == fullname), None)
+    public_ports = {p["name"]: p["port"] for p in (public or {"spec": {"ports": []}})["spec"]["ports"]}
+    for ingress in find(objects, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                want(backend["name"] == fullname and backend["port"].get("name") in public_ports and backend["port"].get("name") != "admin",
+                     "the Ingress routes to something other than the public Service's tig port")  # fmt: skip
+    for route in find(objects, "HTTPRoute"):
+        for rule in route["spec"]["rules"]:
+            for ref in rule["backendRefs"]:
+                want(ref["name"] == fullname and ref["port"] in public_ports.values(), "the HTTPRoute routes to something other than the public Service's tig port")
+        want(route["spec"]["parentRefs"] == values["httpRoute"]["parentRefs"], "the HTTPRoute's parentRefs are not httpRoute.parentRefs")
+    want(bool(find(objects, "HTTPRoute")) == values["httpRoute"]["enabled"], "the HTTPRoute does not follow httpRoute.enabled")
+
+    for policy in find(objects, "NetworkPolicy", "server"):
+        rules = [r for r in policy["spec"]["ingress"] if any(p.get("port") == "admin" for p in r.get("ports", []))]
+        want(len(rules) == 1 and all(p.get("port") == "admin" for p in rules[0]["ports"]), "the NetworkPolicy has no rule of the admin port alone")
+        for rule in rules:
+            sources = rule.get("from", [])
+            want(bool(sources), "the NetworkPolicy admits the admin port from anywhere")
+            operator_labels = {"metadata": {"labels": pods.get("operator", {"metadata": {"labels": {}}})["metadata"]["labels"]}}
+            if "operator" in pods:
+                want(any(selects(s.get("podSelector", {}), operator_labels["metadata"]["labels"]) and "namespaceSelector" not in s for s in sources),
+                     "the NetworkPolicy does not admit the operator to the admin port")  # fmt: skip
+            want(all(client in sources for client in values["networkPolicy"]["adminClients"]), "the NetworkPolicy does not admit networkPolicy.adminClients to the admin port")
+    return findings
+
+
+INGRESS_PREFIXES = {"nginx": "nginx.ingress.kubernetes.io/", "alb": "alb.ingress.kubernetes.io/", "traefik": "traefik.ingress.kubernetes.io/"}
+
+
+def ingress_contract(name: str, objects: list[dict], values: dict) -> list[str]:
+    """Annotations of the Ingress's own controller only; a plain-HTTP Ingress
+    without TLS; the backend protocol the pods speak."""
+    findings: list[str] = []
+
+    def want(condition: bool, message: str) -> None:
+        if not condition:
+            findings.append(f"{name}: {message}")
+
+    wanted = values["ingress"]
+    ingresses = find(objects, "Ingress")
+    want(bool(ingresses) == wanted["enabled"], "the Ingress does not follow ingress.enabled")
+    for ingress in ingresses:
+        controller = wanted["controller"] or (wanted["className"] if wanted["className"] in INGRESS_PREFIXES else "none")
+        annotations = ingress["metadata"].get("annotations", {})
+        added = {k: v for k, v in annotations.items() if k not in wanted["annotations"]}
+        prefix = INGRESS_PREFIXES.get(controller)
+        want(all(prefix and k.startswith(prefix) for k in added), f"Ingress annotations of another controller than {controller}: {sorted(added)}")
+        want(all(annotations.get(k) == v for k, v in wanted["annotations"].items()), "ingress.annotations are not applied over the chart's")
+        passthrough = wanted["mode"] == "passthrough"
+        tls = bool(ingress["spec"].get("tls"))
+        want(tls == (not passthrough and bool(wanted["tlsSecretName"])), "the Ingress's tls section does not follow mode and tlsSecretName")
+        https = values["tls"]["enabled"]
+        if controller == "nginx":
+            want((annotations.get("nginx.ingress.kubernetes.io/backend-protocol") == "HTTPS") == https, "ingress-nginx's backend protocol does not match tls.enabled")
+            want((annotations.get("nginx.ingress.kubernetes.io/ssl-passthrough") == "true") == passthrough, "ssl-passthrough does not follow ingress.mode")
+            if not passthrough:
+                want(annotations.get("nginx.ingress.kubernetes.io/proxy-body-size") == "0", "ingress-nginx limits the body size (tig answers 413 itself)")
+        if controller == "alb":
+            want(annotations.get("alb.ingress.kubernetes.io/backend-protocol") == ("HTTPS" if https else "HTTP"), "the ALB's backend protocol does not match tls.enabled")
+            port = next(p for p in one(objects, "Deployment", "server")["spec"]["template"]["spec"]["containers"][0]["ports"] if p["name"] == "admin")
+            want(annotations.get("alb.ingress.kubernetes.io/healthcheck-port") == str(port["containerPort"])
+                 and annotations.get("alb.ingress.kubernetes.io/healthcheck-path") == "/readyz",
+                 "the ALB does not health-check GET /readyz on the admin port")  # fmt: skip
+    return findings
+
+
+def pod_contract(name: str, objects: list[dict], values: dict) -> list[str]:
+    """The extension points reach the Deployment; the `helm test` Pod puts and
+    gets a block through the public Service, with the API key, hardened."""
+    findings: list[str] = []
+
+    def want(condition: bool, message: str) -> None:
+        if not condition:
+            findings.append(f"{name}: {message}")
+
+    server = one(objects, "Deployment", "server")
+    template = server["spec"]["template"]
+    pod = template["spec"]
+    tig = next(c for c in pod["containers"] if c["name"] == "tig")
+    volumes = [v["name"] for v in pod.get("volumes", [])]
+    mounts = tig.get("volumeMounts", [])
+    want(all(v["name"] in volumes for v in values["extraVolumes"]), "extraVolumes are not pod volumes")
+    want(all(m in mounts for m in values["extraVolumeMounts"]), "extraVolumeMounts are not mounted in the tig container")
+    want([c["name"] for c in pod.get("initContainers", [])] == [c["name"] for c in values["initContainers"]], "initContainers are not the pod's")
+    want([c["name"] for c in pod["containers"]] == ["tig", *[c["name"] for c in values["sidecars"]]], "the pod's containers are not tig and the sidecars")
+    want(all(template["metadata"].get("annotations", {}).get(k) == v for k, v in values["podAnnotations"].items()), "podAnnotations are not on the pods")
+    want(all(template["metadata"]["labels"].get(k) == v for k, v in values["podLabels"].items()), "podLabels are not on the pods")
+    want(pod.get("priorityClassName", "") == values["priorityClassName"], "priorityClassName is not the pods'")
+    want(len(pod.get("topologySpreadConstraints", [])) == len(values["topologySpreadConstraints"]), "topologySpreadConstraints are not the pods'")
+    for constraint in pod.get("topologySpreadConstraints", []):
+        want(selects(constraint["labelSelector"], template["metadata"]["labels"]), "a topology spread constraint selects other pods")
+
+    tests = [obj for obj in find(objects, "Pod") if (obj["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test"]
+    want(len(tests) == (1 if values["helmTest"]["enabled"] else 0), "the `helm test` Pod does not follow helmTest.enabled")
+    public = next(s for s in find(objects, "Service", "server") if s["metadata"]["name"] == server["metadata"]["name"])
+    for test in tests:
+        spec = test["spec"]
+        container = spec["containers"][0]
+        script = " ".join(container.get("command", []) + container.get("args", []))
+        env = {e["name"]: e for e in container.get("env", [])}
+        scheme = "https" if values["tls"]["enabled"] else "http"
+        url = f"{scheme}://{public['metadata']['name']}.{public['metadata']['namespace']}.svc.{values['clusterDomain']}:{public['spec']['ports'][0]['port']}"
+        want(env.get("TIG_SERVER", {}).get("value") == url, f"the test does not talk to the public Service ({url})")
+        want(container["image"] == tig["image"], "the test runs another image than the pods")
+        want(all(step in script for step in ("tig put", "tig get", "cmp ")), "the test does not put, get and compare a block")
+        want(spec.get("restartPolicy") == "Never" and spec.get("automountServiceAccountToken") is False, "the test Pod restarts or mounts a token")
+        want(container.get("securityContext") == tig.get("securityContext"), "the test container is not hardened like the tig container")
+        if values["apiKey"]["existingSecret"]:
+            ref = env.get("TIG_APIKEY", {}).get("valueFrom", {}).get("secretKeyRef")
+            want(ref == {"name": values["apiKey"]["existingSecret"], "key": values["apiKey"]["secretKey"]}, "the test's TIG_APIKEY is not the server's API key")
+        else:
+            want("TIG_APIKEY" not in env, "the test sends an API key the server does not have")
+    return findings
+
+
+def check_chart_objects(rendered: Rendered) -> str:
+    findings = []
+    for name, documents in rendered.documents.items():
+        objects = [doc.obj for doc in documents]
+        values = rendered.values[name]
+        try:
+            findings += monitoring_contract(name, objects, values)
+            findings += ingress_contract(name, objects, values)
+            findings += pod_contract(name, objects, values)
+        except Failed as failed:
+            findings += [f"{name}: {finding}" for finding in failed.findings]
+    hooks = [obj for obj in manifest_objects() if (obj["metadata"].get("annotations") or {}).get("helm.sh/hook")]
+    if hooks:
+        findings.append("manifests/tig.yaml holds Helm hooks, which kubectl would create as plain objects")
+    expect(findings)
+    return "monitors, admin port reach, Ingress per controller, HTTPRoute, extension points, helm test Pod"
+
+
 # --- running them ------------------------------------------------------------------
 
 
@@ -582,6 +923,10 @@ def main() -> int:
             ("operator/ objects", lambda: check_operator_dir(rendered)),
             ("Kubernetes schemas", lambda: check_kubernetes_schemas(rendered)),
             ("chart contract", lambda: check_chart_contract(rendered)),
+            ("chart objects", lambda: check_chart_objects(rendered)),
+            ("custom resources (CRD schemas)", lambda: check_custom_resources(rendered)),
+            ("alert rules", lambda: check_alert_rules(rendered)),
+            ("Grafana dashboard", lambda: check_dashboard(rendered)),
             ("manifests/ drift", check_manifests),
             ("chart README values", check_values_docs),
             ("Dockerfiles (hadolint)", check_dockerfiles),

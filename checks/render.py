@@ -76,6 +76,11 @@ class Document:
     def name(self) -> str:
         return str(self.obj.get("metadata", {}).get("name", ""))
 
+    @property
+    def hook(self) -> str | None:
+        """The `helm.sh/hook` annotation: `test` for the `helm test` Pod."""
+        return (self.obj.get("metadata", {}).get("annotations") or {}).get("helm.sh/hook")
+
 
 def load_values(path: Path) -> dict:
     return helm_python.values_from_yaml(path.read_text())
@@ -134,7 +139,9 @@ def manifest_text() -> str:
         "# count the operator set, as (client-side) kubectl apply patches only the\n"
         "# fields that changed in the file.\n"
     )
-    return join_documents(render(MANIFEST_VALUES, MANIFEST_RELEASE, MANIFEST_NAMESPACE), header)
+    # Helm hooks (the `helm test` Pod) run only under Helm: kubectl would create them.
+    documents = [doc for doc in render(MANIFEST_VALUES, MANIFEST_RELEASE, MANIFEST_NAMESPACE) if not doc.hook]
+    return join_documents(documents, header)
 
 
 def manifest_drift() -> str:

@@ -24,6 +24,6 @@ if ((${#missing[@]})); then
 fi
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-if ! python3 -c 'import pytest, requests, aiohttp, cryptography' 2>/dev/null; then
+if ! python3 -c 'import pytest, requests, aiohttp, cryptography' 2>/dev/null || ! command -v ccache >/dev/null; then
   python3 -m pip install -q --root-user-action=ignore -r "$here/e2e/requirements.txt" -r "$here/e2e/kubeapi/requirements.txt"
 fi

@@ -9,17 +9,41 @@
 /// as text; control characters, backslashes and bytes that are not UTF-8 are
 /// written `\xNN`, so every entry is exactly one line.
 public enum TreeListing {
-    public static func lines(of tree: StoredTree) -> [String] {
-        var lines: [String] = []
+    /// One entry as listed: its kind, mode, size and displayed name.
+    public struct Entry: Sendable {
+        public enum Kind: String, Sendable { case directory, file, symlink }
+        public let kind: Kind
+        public let mode: String
+        public let size: Int64
+        public let path: String
+        /// A symlink's target, displayed like names.
+        public let target: String?
+    }
+
+    public static func entries(of tree: StoredTree) -> [Entry] {
+        var entries: [Entry] = []
         tree.walk { path, entry in
             let name = display(path.bytes)
             switch entry.content {
-            case .directory: lines.append("drwxr-xr-x \(entry.size) \(name)/")
-            case .file(_, let executable): lines.append("\(executable ? "-rwxr-xr-x" : "-rw-r--r--") \(entry.size) \(name)")
-            case .symlink(let target): lines.append("lrwxrwxrwx \(entry.size) \(name) -> \(display(target))")
+            case .directory:
+                entries.append(Entry(kind: .directory, mode: "drwxr-xr-x", size: entry.size, path: name, target: nil))
+            case .file(_, let executable):
+                entries.append(Entry(kind: .file, mode: executable ? "-rwxr-xr-x" : "-rw-r--r--", size: entry.size, path: name, target: nil))
+            case .symlink(let target):
+                entries.append(Entry(kind: .symlink, mode: "lrwxrwxrwx", size: entry.size, path: name, target: display(target)))
             }
         }
-        return lines
+        return entries
+    }
+
+    public static func lines(of tree: StoredTree) -> [String] {
+        entries(of: tree).map { entry in
+            switch entry.kind {
+            case .directory: "\(entry.mode) \(entry.size) \(entry.path)/"
+            case .file: "\(entry.mode) \(entry.size) \(entry.path)"
+            case .symlink: "\(entry.mode) \(entry.size) \(entry.path) -> \(entry.target ?? "")"
+            }
+        }
     }
 
     static func display(_ bytes: [UInt8]) -> String {

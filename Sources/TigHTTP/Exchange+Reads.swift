@@ -9,6 +9,12 @@ extension Exchange {
         query.contentType ?? "application/octet-stream"
     }
 
+    /// A Bazel CAS read: only bytes that hash to the address are answered
+    /// (a key slot or channel marker squatting there is not content).
+    var onlyContent: Bool {
+        request.target.bazel == .contentStore
+    }
+
     /// `GET /<h>.tig`, with `take`, `burst` and channels.
     func read(_ address: BlockAddress) throws {
         if query.take {
@@ -26,8 +32,13 @@ extension Exchange {
                 return try deliver(StoredBlock(kind: .content, bytes: .memory(hot)), at: address)
             }
             readFromCluster(address) { self.writer.fail(.notFound) }
+        case .block(let block) where onlyContent && block.kind != .content:
+            block.close()
+            writer.fail(.notFound)
         case .block(let block):
             try deliver(block, at: address)
+        case .channel where onlyContent:
+            writer.fail(.notFound)
         case .channel(.writeOnly):
             writer.fail(.forbidden)
         case .channel(.readOnly(let target)):
@@ -108,8 +119,12 @@ extension Exchange {
         case .absent:
             if let hot = hotBlock(address) { return describe(address, kind: .content, size: hot.count) }
             readFromCluster(address) { self.writer.fail(.notFound) }
+        case .block(let kind, _) where onlyContent && kind != .content:
+            writer.fail(.notFound)
         case .block(let kind, let size):
             describe(address, kind: kind, size: size)
+        case .channel where onlyContent:
+            writer.fail(.notFound)
         case .channel:
             guard !request.refusesChannels else { return writer.fail(.forbidden) }
             writer.answerHead(contentLength: nil, kind: BlockKindName.channel)

@@ -14,12 +14,16 @@ final class ProcessMetrics: Sendable {
     private let countedCPU = NIOLockedValueBox(0.0)
 
     init(registry: PrometheusCollectorRegistry) {
-        residentMemory = registry.makeGauge(name: "process_resident_memory_bytes", help: "Resident memory size in bytes")
-        openDescriptors = registry.makeGauge(name: "process_open_fds", help: "Number of open file descriptors")
-        maxDescriptors = registry.makeGauge(name: "process_max_fds", help: "Maximum number of open file descriptors")
-        cpuSeconds = registry.makeCounter(name: "process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds")
-        let start = registry.makeGauge(name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch in seconds")
+        residentMemory = registry.makeGauge(descriptor: Self.name("resident_memory", "bytes", "Resident memory size in bytes"))
+        openDescriptors = registry.makeGauge(descriptor: Self.name("open_fds", "", "Number of open file descriptors"))
+        maxDescriptors = registry.makeGauge(descriptor: Self.name("max_fds", "", "Maximum number of open file descriptors"))
+        cpuSeconds = registry.makeCounter(descriptor: Self.name("cpu_seconds", "total", "Total user and system CPU time spent in seconds"))
+        let start = registry.makeGauge(descriptor: Self.name("start_time", "seconds", "Start time of the process since the Unix epoch in seconds"))
         start.set(Date().timeIntervalSince1970)
+    }
+
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "process", metricName: metric, unitName: unit, helpText: help)
     }
 
     func refresh() {

@@ -27,20 +27,28 @@ public enum TargetError: Error, Equatable, Sendable {
 public struct RequestTarget: Equatable, Sendable {
     public let route: Route
     public let query: QueryParameters
+    /// Set for Bazel remote-cache paths, whose route is the tig address
+    /// they map to (see `BazelArea`).
+    public let bazel: BazelArea?
 
     public static let maximumLength = 8192
 
     public init(parsing uri: String) throws(TargetError) {
-        var utf8 = Substring(uri).utf8
-        guard let queryStart = utf8.firstIndex(of: UInt8(ascii: "?")) else {
-            self.route = try Self.route(utf8)
-            self.query = QueryParameters()
-            return
+        let utf8 = Substring(uri).utf8
+        let queryStart = utf8.firstIndex(of: UInt8(ascii: "?"))
+        let path = utf8[..<(queryStart ?? utf8.endIndex)]
+        var query = queryStart.map { QueryParameters(parsing: Substring(utf8[utf8.index(after: $0)...])) } ?? QueryParameters()
+        if let (address, area) = BazelArea.route(path) {
+            self.route = .block(address)
+            self.bazel = area
+            // A cache client only gets and puts whole entries: none of
+            // tig's slot operations apply.
+            query = QueryParameters(bazelKeeping: query)
+        } else {
+            self.route = try Self.route(path)
+            self.bazel = nil
         }
-        let path = utf8[..<queryStart]
-        utf8 = utf8[utf8.index(after: queryStart)...]
-        self.route = try Self.route(path)
-        self.query = QueryParameters(parsing: Substring(utf8))
+        self.query = query
     }
 
     private static func route(_ path: Substring.UTF8View) throws(TargetError) -> Route {
@@ -83,6 +91,11 @@ public struct QueryParameters: Equatable, Sendable {
     public var touch = true
 
     public init() {}
+
+    /// Only what means the same to a Bazel cache entry: the key.
+    init(bazelKeeping query: QueryParameters) {
+        apiKey = query.apiKey
+    }
 
     public init(parsing query: Substring) {
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {

@@ -34,8 +34,10 @@ extension TigRequestHandler {
             throw HTTPFailure(.notFound)
         }
         // Internal headers count only on a member's request: a client that
-        // sends them is answered as any client.
-        let fromPeer = server.network?.isPeerRequest(head, from: remoteIP) ?? false
+        // sends them is answered as any client. Peers never use the admin port.
+        let fromPeer = listener == .blocks && (server.network?.isPeerRequest(head, from: remoteIP) ?? false)
+        let kind: Listener.HTTPMethodKind = head.method == .GET || head.method == .HEAD ? .read : .write
+        guard listener.serves(target.route, method: kind, fromPeer: fromPeer) else { throw HTTPFailure(.notFound) }
         let request = TigRequest(
             head: head, target: target,
             isForwarded: fromPeer,
@@ -58,6 +60,9 @@ extension TigRequestHandler {
                 throw HTTPFailure(.badRequest)
             }
             return request
+        case (.block, .DELETE) where request.target.bazel != nil:
+            // A remote cache is only read and written; entries expire.
+            throw HTTPFailure(.methodNotAllowed)
         case (.store, .PUT), (.store, .POST), (.block, .PUT), (.block, .POST), (.block, .DELETE):
             guard server.authority.mayWrite(presenting: request.apiKey) else { throw HTTPFailure(.unauthorized) }
             if request.query.setIfNot && request.query.append { throw HTTPFailure(.badRequest) }

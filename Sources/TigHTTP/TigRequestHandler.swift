@@ -29,6 +29,7 @@ final class TigRequestHandler: ChannelInboundHandler {
     }
 
     let server: ServerContext
+    let listener: Listener
     private let timeouts: ConnectionTimeoutHandler
     private var state = State.idle
     /// Reading is paused while a large body's hashing catches up.
@@ -39,8 +40,9 @@ final class TigRequestHandler: ChannelInboundHandler {
     private var dispatching = false
     private var resumeScheduled = false
 
-    init(server: ServerContext, timeouts: ConnectionTimeoutHandler) {
+    init(server: ServerContext, listener: Listener, timeouts: ConnectionTimeoutHandler) {
         self.server = server
+        self.listener = listener
         self.timeouts = timeouts
     }
 

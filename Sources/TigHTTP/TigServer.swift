@@ -6,17 +6,6 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// Certificate and key files for HTTPS.
-public struct TLSFiles: Sendable {
-    public let certificate: String
-    public let key: String
-
-    public init(certificate: String, key: String) {
-        self.certificate = certificate
-        self.key = key
-    }
-}
-
 /// The listening HTTP(S) server: one NIO pipeline per connection, the
 /// request handler at its end.
 public final class TigServer: Sendable {
@@ -25,19 +14,10 @@ public final class TigServer: Sendable {
     private let quiescing: ServerQuiescingHelper
     private let channel: any Channel
 
-    /// Binds and starts accepting connections.
-    public init(host: String, port: Int, tls: TLSFiles?, server: ServerContext, group: any EventLoopGroup) async throws {
-        let sslContext = try tls.map { files in
-            let chain = try StartError.naming(files.certificate, as: "TLS certificate") {
-                try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
-            }
-            let key = try StartError.naming(files.key, as: "TLS key") { try NIOSSLPrivateKey(file: files.key, format: .pem) }
-            do {
-                return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
-            } catch {
-                throw StartError(what: "use the TLS certificate and key", subject: "\(files.certificate) and \(files.key)", reason: "\(error)")
-            }
-        }
+    /// Binds and starts accepting connections for `listener`'s routes.
+    public init(
+        host: String, port: Int, tls: TLSIdentity?, listener: Listener = .blocks, server: ServerContext, group: any EventLoopGroup
+    ) async throws {
         let quiescing = ServerQuiescingHelper(group: group)
         let limits = server.limits
         let logger = server.logger
@@ -70,8 +50,8 @@ public final class TigServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    if let sslContext {
-                        try pipeline.addHandler(NIOSSLServerHandler(context: sslContext))
+                    if let tls {
+                        try pipeline.addHandler(NIOSSLServerHandler(context: tls.context))
                     }
                     let timeouts = ConnectionTimeoutHandler(limits: limits)
                     try pipeline.addHandler(timeouts)
@@ -81,7 +61,7 @@ public final class TigServer: Sendable {
                     try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
                     try pipeline.addHandler(ParserErrorStatus(), position: .before(pipeline.handler(type: HTTPServerProtocolErrorHandler.self)))
-                    try pipeline.addHandler(TigRequestHandler(server: server, timeouts: timeouts))
+                    try pipeline.addHandler(TigRequestHandler(server: server, listener: listener, timeouts: timeouts))
                 }
             }
             .bind(host: host, port: port)

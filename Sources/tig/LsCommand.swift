@@ -10,6 +10,7 @@ struct LsCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var output: JSONOutputOption
 
     @Argument(help: "The tree's path, as tig push printed it.")
     var path: BlockPathArgument
@@ -18,8 +19,13 @@ struct LsCommand: AsyncParsableCommand {
         let tree = try await client.withServer(for: path) { server in
             try await StoredTree.fetch(path.address, from: server)
         }
-        for line in TreeListing.lines(of: tree) {
-            print(line)
+        guard output.json else {
+            return TreeListing.lines(of: tree).forEach { print($0) }
         }
+        try output.print(["entries": TreeListing.entries(of: tree).map { entry in
+            var object: [String: Any] = ["type": entry.kind.rawValue, "mode": entry.mode, "size": entry.size, "path": entry.path]
+            object["target"] = entry.target
+            return object
+        }]) { "" }
     }
 }

@@ -15,6 +15,7 @@ struct PushCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var output: JSONOutputOption
 
     @Argument(help: "The directory.")
     var directory: String
@@ -32,7 +33,10 @@ struct PushCommand: AsyncParsableCommand {
             try await TreePusher(server: server, chunker: chunker).push(RawPath(directory), progress: progress)
         }
         progress?.finish()
-        print(root.path)
+        try output.print([
+            "path": root.path, "blocks": statistics.blocks, "uploaded_blocks": statistics.uploadedBlocks,
+            "uploaded_bytes": statistics.uploadedBytes, "present_blocks": statistics.presentBlocks, "present_bytes": statistics.presentBytes,
+        ]) { root.path }
         if stats {
             reportOnStandardError(
                 "tig push: \(statistics.blocks) blocks, \(statistics.uploadedBlocks) uploaded (\(statistics.uploadedBytes) bytes), "

@@ -14,6 +14,7 @@ struct PutCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var output: JSONOutputOption
 
     @Argument(help: "The file, or - for standard input.")
     var file: String
@@ -21,10 +22,10 @@ struct PutCommand: AsyncParsableCommand {
     func run() async throws {
         let source = file == "-" ? try OpenFile.spooling(.standardInput) : try OpenFile.reading(RawPath(file))
         let progress = ProgressBar.onTerminal("put")
-        let address = try await client.withServer { server in
-            try await server.put(file: source, progress: progress)
+        let (address, base) = try await client.withServer { server in
+            (try await server.put(file: source, progress: progress), server.url)
         }
         progress?.finish()
-        print(address.path)
+        try output.print(["path": address.path, "url": base + address.path]) { address.path }
     }
 }

@@ -18,6 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT (default 0.0.0.0:7777, or 0.0.0.0:443 with TLS). Env: TIG_LISTEN.")
     var listen: String?
 
+    @Option(help: "Address of the admin listener (plain HTTP): /metrics, /healthz, /readyz and the listing, HOST:PORT. Env: TIG_ADMIN_LISTEN.")
+    var adminListen: String?
+
     @Option(help: "Data directory (default /data if it exists, else /tmp). Env: TIG_DATA.")
     var data: String?
 
@@ -73,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "TLS certificate chain (default /etc/ssl/tig.crt).")
     var tlsCert: String?
 
+    @Option(help: "How often to look for a renewed TLS certificate and key; new connections use a pair that loads, a bad one is logged and the old kept.")
+    var tlsReloadInterval = DurationArgument(.seconds(10))
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: TIG_LOG_LEVEL.")
     var logLevel: Logger.Level = .info
 
@@ -125,7 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, value) in [
             ("--retention", try effectiveRetention), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
             ("--peer-refresh", peerRefresh), ("--peer-timeout", peerTimeout), ("--drain-timeout", drainTimeout),
-            ("--body-rate-window", bodyRateWindow),
+            ("--body-rate-window", bodyRateWindow), ("--tls-reload-interval", tlsReloadInterval),
         ]
         where value.duration <= .zero {
             throw ValidationError("\(name) must be positive")
@@ -157,8 +163,8 @@ struct ServeCommand: AsyncParsableCommand {
         sweeper.start()
         defer { sweeper.stop() }
 
-        let tls = try tlsFiles()
-        let (host, port) = try listenAddress(listen ?? environment["TIG_LISTEN"], tls: tls != nil)
+        let tls = try tlsFiles().map { try TLSIdentity(files: $0, logger: logger) }
+        let (host, port) = try Self.listenAddress(listen ?? environment["TIG_LISTEN"], option: "--listen", default: tls != nil ? 443 : 7777)
         let metrics = ServerMetrics(
             statistics: store.statistics, maxDataSize: store.maxDataSize, freeSpace: { store.freeSpace },
             version: Tig.version, revision: environment["TIG_REVISION"] ?? "")
@@ -183,9 +189,14 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             network: cluster?.network)
         let signals = ShutdownSignals()
+        let tlsWatch = tls?.watch(every: tlsReloadInterval.timeAmount, on: group.next())
+        defer { tlsWatch?.cancel() }
         let server = try await TigServer(host: host, port: port, tls: tls, server: context, group: group)
+        let (adminHost, adminPort) = try Self.listenAddress(adminListen ?? environment["TIG_ADMIN_LISTEN"], option: "--admin-listen", default: 9090)
+        let admin = try await TigServer(host: adminHost, port: adminPort, tls: nil, listener: .admin, server: context, group: group)
         logger.info("listening", metadata: [
             "address": "\(host):\(server.localAddress?.port ?? port)",
+            "admin": "\(adminHost):\(admin.localAddress?.port ?? adminPort)",
             "data": "\(dataDirectory)",
             "blocks": "\(store.statistics.blocks)",
             "retention": "\(DurationText.format(retention.duration))",
@@ -221,6 +232,8 @@ struct ServeCommand: AsyncParsableCommand {
         // Blocks written while the first pass ran, or by the last requests.
         await cluster?.rebalancer.drain(until: deadline)
         await cluster?.stop()
+        // Probes and scrapes were answered until here.
+        try? await admin.shutdown()
         logger.info("stopped")
     }
 
@@ -251,9 +264,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func listenAddress(_ text: String?, tls: Bool) throws -> (String, Int) {
-        guard let text else { return ("0.0.0.0", tls ? 443 : 7777) }
-        let (host, port) = try Self.hostAndPort(text, option: "--listen")
+    /// HOST:PORT, or :PORT for every interface.
+    private static func listenAddress(_ text: String?, option: String, default port: Int) throws -> (String, Int) {
+        guard let text else { return ("0.0.0.0", port) }
+        let (host, port) = try hostAndPort(text, option: option)
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 

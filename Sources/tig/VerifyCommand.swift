@@ -10,6 +10,7 @@ struct VerifyCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var output: JSONOutputOption
 
     @Argument(help: "The tree's path, as tig push printed it.")
     var path: BlockPathArgument
@@ -20,9 +21,12 @@ struct VerifyCommand: AsyncParsableCommand {
             try await TreeVerifier(server: server).verify(path.address, progress: progress)
         }
         progress?.finish()
-        print(
+        try output.print([
+            "ok": true, "directories": summary.directories, "files": summary.files, "symlinks": summary.symlinks,
+            "bytes": summary.bytes, "blocks": summary.blocks,
+        ]) {
             "ok: \(summary.directories) directories, \(summary.files) files, \(summary.symlinks) symlinks, "
                 + "\(summary.bytes) bytes in \(summary.blocks) blocks"
-        )
+        }
     }
 }

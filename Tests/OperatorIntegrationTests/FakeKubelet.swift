@@ -109,7 +109,8 @@ final class FakeKubelet: Sendable {
         let data = directory.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let process = try ChildProcess(
-            TestEnvironment.tigBinary, ["serve", "--listen", "\(ip):\(port)", "--data", data.path],
+            // `port` is the admin port the operator scrapes; blocks on the next.
+            TestEnvironment.tigBinary, ["serve", "--listen", "\(ip):\(port + 1)", "--admin-listen", "\(ip):\(port)", "--data", data.path],
             output: directory.appendingPathComponent("\(name).log").path)
         state.withLock { $0.servers[uid] = (process, ip) }
         _ = try await eventually("tig serve for \(name) to answer on \(ip):\(port)", timeout: .seconds(10), every: .milliseconds(50)) {

@@ -17,7 +17,7 @@ import Testing
         #expect(config.namespace == "default")
         #expect(config.deployment == "tig")
         #expect(config.selector == "app.kubernetes.io/name=tig")
-        #expect(config.metricsPort == 7777)
+        #expect(config.metricsPort == 9090)
         #expect(config.work == .requests)
         #expect(config.lifetime == .seconds(3600))
         #expect(config.lifetimeJitter == 0.2)
@@ -36,7 +36,7 @@ import Testing
             namespace: tig-system
             deployment: tig.blue
             selector: app=tig,tier=store
-            metricsPort: 9090
+            metricsPort: 9443
             metricsScheme: https
             work: bytes
             lifetime: 1.5h
@@ -52,7 +52,7 @@ import Testing
         #expect(config.namespace == "tig-system")
         #expect(config.deployment == "tig.blue")
         #expect(config.selector == "app=tig,tier=store")
-        #expect(config.metricsPort == 9090)
+        #expect(config.metricsPort == 9443)
         #expect(config.metricsScheme == .https)
         #expect(config.work == .bytes)
         #expect(config.lifetime == .seconds(5400))

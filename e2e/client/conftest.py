@@ -58,7 +58,7 @@ def tig(server):
 
 def puts(server):
     """Successful PUTs the server has answered so far."""
-    return metric(server.url, "tig_requests_total", '{method="PUT",code="200"}', absent=0)
+    return metric(server.admin_url, "tig_requests_total", '{method="PUT",code="200"}', absent=0)
 
 
 def block_file(server, path):

@@ -8,7 +8,7 @@ from .conftest import write_random
 
 
 def gets(server):
-    return metric(server.url, "tig_requests_total", '{method="GET",code="200"}', absent=0)
+    return metric(server.admin_url, "tig_requests_total", '{method="GET",code="200"}', absent=0)
 
 
 def test_a_range_of_a_block(tig, tmp_path):

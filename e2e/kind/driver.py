@@ -30,6 +30,7 @@ from e2e.scenarios.tig import metric_sum
 FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
 REFRESH_EVERY = 0.5
 ROLLOUT_TIMEOUT = 300
+ADMIN_PORT = 9090  # the chart's serve.adminPort
 
 
 class Kubectl:
@@ -124,19 +125,20 @@ class KindCluster:
         items = self.kubectl.json("get", "pods", "-l", self._selector)["items"]
         return sorted(items, key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"]))
 
-    def _forward(self, pod: str) -> PortForward:
+    def _forward(self, pod: str, port: int | None = None) -> PortForward:
+        key = pod if port is None else f"{pod}:{port}"
         with self._lock:
-            forward = self._forwards.get(pod)
+            forward = self._forwards.get(key)
             if forward is None or not forward.alive:
-                forward = self._forwards[pod] = PortForward(self.kubectl.namespace, f"pod/{pod}", self._port)
+                forward = self._forwards[key] = PortForward(self.kubectl.namespace, f"pod/{pod}", port or self._port)
             return forward
 
     def _refresh(self) -> None:
         serving = self.pods()
         self._balancer.set_backends([("127.0.0.1", self._forward(pod).port) for pod in serving])
         with self._lock:
-            for pod in set(self._forwards) - set(serving):
-                self._forwards.pop(pod).close()
+            for key in {key for key in self._forwards if key.split(":")[0] not in serving}:
+                self._forwards.pop(key).close()
 
     def _keep_service_fresh(self) -> None:
         while not self._stop.wait(REFRESH_EVERY):
@@ -156,6 +158,9 @@ class KindCluster:
 
     def url(self, pod: str) -> str:
         return f"http://127.0.0.1:{self._forward(pod).port}"
+
+    def admin_url(self, pod: str) -> str:
+        return f"http://127.0.0.1:{self._forward(pod, ADMIN_PORT).port}"
 
     def service_url(self) -> str:
         return self._balancer.url
@@ -210,7 +215,7 @@ class KindCluster:
 
         def converged() -> bool:
             ready = self.pods()
-            return all(metric_sum(self.url(pod), "tig_peers") == len(ready) - 1 for pod in ready)
+            return all(metric_sum(self.admin_url(pod), "tig_peers") == len(ready) - 1 for pod in ready)
         wait_until("every pod knows its peers", converged, timeout=3 * self._peer_refresh + 30)
 
     def report(self) -> str:

@@ -60,7 +60,7 @@ class LocalCluster:
         (its tig_peers gauge): its DNS refresh has seen the current set."""
         def converged() -> bool:
             ready = self.pods()
-            return all(metric_sum(self.url(pod), "tig_peers") == len(ready) - 1 for pod in ready)
+            return all(metric_sum(self.admin_url(pod), "tig_peers") == len(ready) - 1 for pod in ready)
         wait_until("every pod knows its peers", converged, timeout=3 * self.options.peer_refresh + 10)
 
     def start_pod(self, name: str | None = None) -> str:
@@ -159,6 +159,9 @@ class LocalCluster:
 
     def url(self, pod: str) -> str:
         return self._pods[pod].url
+
+    def admin_url(self, pod: str) -> str:
+        return self._pods[pod].admin_url
 
     def service_url(self) -> str:
         return self.balancer.url

@@ -24,6 +24,7 @@ class ServeOptions:
     command: tuple[str, ...]  # the program before "serve": (TIG_BIN,) or the stand-in
     cluster_name: str = "tig-headless.default.svc.cluster.local"
     port: int = 7777
+    admin_port: int = 9090  # metrics, probes and the listing
     peer_refresh: float = 1.0
     retention: str = "10m"
     drain_timeout: float = 25.0  # the product's default
@@ -40,6 +41,7 @@ class ServeOptions:
             membership += ["--cluster-secret-file", str(self.secret_file(data_dir))]
         return [*self.command, "serve",
                 "--listen", f"0.0.0.0:{self.port}",
+                "--admin-listen", f"0.0.0.0:{self.admin_port}",
                 "--data", str(data_dir),
                 *membership,
                 "--peer-refresh", format_duration(self.peer_refresh),
@@ -58,6 +60,7 @@ class PodProcess:
         self.name = name
         self.ns = ns
         self.url = f"http://{ns.ip}:{options.port}"
+        self.admin_url = f"http://{ns.ip}:{options.admin_port}"
         data = self.data = directory / "data"
         data.mkdir(parents=True)
         if options.cluster_secret is not None:
@@ -85,7 +88,7 @@ class PodProcess:
                 raise RuntimeError(f"pod {self.name} exited with {self._process.returncode} before it was ready:\n"
                                    f"{self.log()}")
             try:
-                if request("GET", self.url + "/readyz", timeout=1.0).status_code == 200:
+                if request("GET", self.admin_url + "/readyz", timeout=1.0).status_code == 200:
                     return
             except OSError:
                 pass  # not listening yet

@@ -1,5 +1,5 @@
 """A stand-in for `tig serve` that tests the harness itself, not tig: it takes
-the same flags, answers /healthz and /readyz, reports what it sees of the
+the same flags, answers /healthz and /readyz (on both ports), reports what it sees of the
 cluster, and on SIGTERM becomes unready and exits 0 shortly after.
 
   GET /metrics -> tig_peers, the number of other addresses of the name
@@ -28,6 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["serve"])
     parser.add_argument("--listen", required=True)
+    parser.add_argument("--admin-listen", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--cluster", required=True)
     options, _ = parser.parse_known_args()
@@ -61,6 +62,9 @@ def main() -> None:
             pass
 
     server = ThreadingHTTPServer((host, int(port)), Handler)
+    admin_host, admin_port = options.admin_listen.rsplit(":", 1)
+    admin = ThreadingHTTPServer((admin_host, int(admin_port)), Handler)
+    threading.Thread(target=admin.serve_forever, daemon=True).start()
 
     def terminate(*_) -> None:
         draining.set()

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from e2e.scenarios import bursts, homes, hotcache, joinraces, trust
+from e2e.scenarios import bazel, bursts, homes, hotcache, joinraces, trust
 
 from .cluster import LocalCluster
 from .pods import ServeOptions
@@ -40,6 +40,10 @@ def secret_cluster(module_clusters, tig):
 
 def test_internal_headers_from_clients_are_ignored(secret_cluster, module_clusters):
     trust.internal_headers_are_a_clients(secret_cluster)
+
+
+def test_bazel_cache_entries_live_at_their_homes_and_read_through_any_pod(secret_cluster, module_clusters):
+    bazel.cache_entries_through_any_pod(secret_cluster)
 
 
 def test_setifnot_race_over_all_pods(secret_cluster, module_clusters):

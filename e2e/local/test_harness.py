@@ -111,7 +111,7 @@ def test_cleanup_removes_a_crashed_run_and_spares_live_ones(run, clusters):
     removed = cleanup.clean()
     assert crashed_id in removed and run.id not in removed
     assert crashed_id not in cleanup.find()
-    assert request("GET", live.url(live.pods()[0]) + "/healthz").status_code == 200
+    assert request("GET", live.admin_url(live.pods()[0]) + "/healthz").status_code == 200
 
 
 def test_kubelet_follows_the_deployment(control_planes):

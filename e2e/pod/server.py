@@ -33,14 +33,18 @@ def poll(condition, timeout=10.0, message="condition"):
 class TigProcess:
     """Starts `tig serve` with a data directory of its own (or a given one)."""
 
-    def __init__(self, *extra_args, data=None, env=None, scheme="http", port=None):
+    def __init__(self, *extra_args, data=None, env=None, scheme="http", port=None, admin_port=None, pass_admin_flag=True):
         self.owned_data = data is None
         self.data = Path(data or tempfile.mkdtemp(prefix="tig-pod-"))
         self.port = port or free_port()
         self.scheme = scheme
         self.url = f"{scheme}://127.0.0.1:{self.port}"
+        # Metrics, probes and the listing answer on the admin port only.
+        self.admin_port = admin_port or free_port()
+        self.pass_admin_flag = pass_admin_flag
+        self.admin_url = f"http://127.0.0.1:{self.admin_port}"
         self.extra_args = list(extra_args)
-        self.env = {k: v for k, v in os.environ.items() if k not in ("APIKEY", "TIG_DATA", "TIG_CLUSTER", "TIG_PEERS")}
+        self.env = {k: v for k, v in os.environ.items() if k not in ("APIKEY", "TIG_DATA", "TIG_CLUSTER", "TIG_PEERS", "TIG_ADMIN_LISTEN")}
         self.env.update(env or {})
         self.log_path = Path(tempfile.mkstemp(prefix="tig-pod-", suffix=".log")[1])
         self.process = None
@@ -48,16 +52,20 @@ class TigProcess:
     def start(self):
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [TIG_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data), *self.extra_args],
+            [TIG_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data), *self.admin_flag(),
+             *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         poll(self._healthy, message=f"tig on {self.url} (log: {self.log_text()})")
         return self
+
+    def admin_flag(self):
+        return ["--admin-listen", f"127.0.0.1:{self.admin_port}"] if self.pass_admin_flag else []
 
     def _healthy(self):
         if self.process.poll() is not None:
             raise AssertionError(f"tig exited with {self.process.returncode}: {self.log_text()}")
         try:
-            return requests.get(self.url + "/healthz", timeout=1, verify=False).status_code == 200
+            return requests.get(self.admin_url + "/healthz", timeout=1).status_code == 200
         except requests.RequestException:
             return False
 

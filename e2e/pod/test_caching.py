@@ -162,7 +162,7 @@ def test_an_api_key_in_the_query_never_reaches_the_log():
         path = requests.put(f"{tig.url}/?apikey={secret}", data=b"x").text
         assert requests.get(f"{tig.url}{path}?apikey={secret}").status_code == 200
         # curl sends the escaped name as it is (requests would unescape it).
-        listing = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"{tig.url}/?api%6Bey={secret}"],
+        listing = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"{tig.admin_url}/?api%6Bey={secret}"],
                                  capture_output=True, text=True, check=True)
         assert listing.stdout == "200"
     log = tig.log_text()
@@ -207,7 +207,7 @@ def test_a_large_slots_tag_is_computed_off_the_event_loop():
         reader.start()
         # The slot's GET is in the server's socket before the health check connects.
         connection.sendall(f"GET {slot} HTTP/1.1\r\nHost: tig\r\n\r\n".encode())
-        assert requests.get(tig.url + "/healthz", timeout=10).status_code == 200
+        assert requests.get(tig.admin_url + "/healthz", timeout=10).status_code == 200
         order.append("healthz")
         reader.join()
         connection.close()

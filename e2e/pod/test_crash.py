@@ -55,7 +55,7 @@ def test_kill_during_concurrent_puts(tmp_path):
             future.result()
         # Every interrupted body but its last chunk has been sent; wait until
         # the server has received and written them.
-        poll(lambda: metric(server.url, "tig_bytes_received_total") >= 50 * (1 << 20) + 50 * ((1 << 20) - CHUNK),
+        poll(lambda: metric(server.admin_url, "tig_bytes_received_total") >= 50 * (1 << 20) + 50 * ((1 << 20) - CHUNK),
              message="bodies received")
         server.kill(signal.SIGKILL)
         killed.set()

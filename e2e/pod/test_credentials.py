@@ -35,7 +35,7 @@ def test_header_credentials_allow_every_keyed_operation(keyed, headers):
     slot = "/" + "ab" * 32 + ".tig"
     assert requests.put(keyed.url + slot, data=b"v1", headers=headers).status_code == 200
     assert requests.put(keyed.url + slot + "?append=1", data=b"+", headers=headers).status_code == 200
-    listing = requests.get(keyed.url + "/", headers=headers)
+    listing = requests.get(keyed.admin_url + "/", headers=headers)
     assert listing.status_code == 200 and path in listing.text and slot in listing.text
     taken = requests.get(keyed.url + slot + "?take=1", headers=headers)
     assert (taken.status_code, taken.content) == (200, b"v1+")
@@ -50,7 +50,7 @@ def test_header_credentials_allow_every_keyed_operation(keyed, headers):
 ], ids=["none", "wrong-bearer", "wrong-basic", "basic-not-base64", "other-scheme", "empty-bearer"])
 def test_wrong_or_missing_credentials_are_refused_and_nothing_changes(keyed, headers):
     slot = "/" + "cd" * 32 + ".tig"
-    for method, url in (("PUT", keyed.url + "/"), ("PUT", keyed.url + slot), ("GET", keyed.url + "/"),
+    for method, url in (("PUT", keyed.url + "/"), ("PUT", keyed.url + slot), ("GET", keyed.admin_url + "/"),
                         ("GET", keyed.url + slot + "?take=1"), ("DELETE", keyed.url + slot)):
         answer = requests.request(method, url, data=b"x" if method == "PUT" else None, headers=headers)
         assert (answer.status_code, answer.content) == (401, b""), (method, url, answer.status_code)

@@ -77,7 +77,7 @@ def test_burst_of_one_cached_block_20000_times_does_not_crash(tig):
     assert len(answer.content) == 100 * 20_000
     assert answer.content == block * 20_000
     assert tig.process.poll() is None, "the server is still running"
-    assert requests.get(tig.url + "/healthz").status_code == 200
+    assert requests.get(tig.admin_url + "/healthz").status_code == 200
 
 
 @contextlib.contextmanager
@@ -210,7 +210,7 @@ def test_pipelined_requests_never_read_do_not_grow_memory(size):
             connection.close()
         poll(lambda: rss(pid) <= idle + 64 * MIB, timeout=20,
              message=f"memory given back after the client left (peak +{(peak - idle) // MIB} MiB)")
-        assert requests.get(tig.url + "/healthz").status_code == 200
+        assert requests.get(tig.admin_url + "/healthz").status_code == 200
 
 
 def test_append_torn_by_kill_9_is_all_or_nothing(tmp_path):
@@ -288,9 +288,9 @@ def test_a_fifo_as_the_apikey_file_fails_closed_without_hanging(tmp_path):
     os.mkfifo(data / "apikey")
     with serving(data=str(data)) as tig:
         assert requests.put(tig.url, data=b"refused", timeout=5).status_code == 401
-        assert requests.get(tig.url + "/", timeout=5).status_code in (401, 403)
-        assert requests.get(tig.url + "/?apikey=anything", timeout=5).status_code in (401, 403)
-        assert requests.get(tig.url + "/healthz", timeout=5).status_code == 200
+        assert requests.get(tig.admin_url + "/", timeout=5).status_code in (401, 403)
+        assert requests.get(tig.admin_url + "/?apikey=anything", timeout=5).status_code in (401, 403)
+        assert requests.get(tig.admin_url + "/healthz", timeout=5).status_code == 200
 
 
 def test_a_fifo_under_a_block_name_is_not_a_block(tmp_path):
@@ -305,7 +305,7 @@ def test_a_fifo_under_a_block_name_is_not_a_block(tmp_path):
         assert requests.get(tig.url + "/" + name, timeout=5).status_code == 404
         assert requests.get(tig.url + "/" + name + "?take=1&apikey=k", timeout=5).status_code == 404
         path = requests.put(tig.url + "/?apikey=k", data=b"a real block", timeout=5).text
-        listing = requests.get(tig.url + "/?apikey=k", timeout=5)
+        listing = requests.get(tig.admin_url + "/?apikey=k", timeout=5)
         assert listing.status_code == 200
         assert path in listing.text.splitlines()
 
@@ -377,7 +377,7 @@ def test_a_full_disk_makes_the_pod_unready_and_writes_answer_507(tmp_path):
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)], check=True)
     try:
         with serving(data=str(mount)) as tig:
-            assert requests.get(tig.url + "/readyz").status_code == 200
+            assert requests.get(tig.admin_url + "/readyz").status_code == 200
             filler = mount / "filler"
             descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
             try:
@@ -388,11 +388,11 @@ def test_a_full_disk_makes_the_pod_unready_and_writes_answer_507(tmp_path):
                 assert error.errno == errno.ENOSPC
             finally:
                 os.close(descriptor)
-            poll(lambda: requests.get(tig.url + "/readyz").status_code == 503, message="unready when full")
-            assert requests.get(tig.url + "/healthz").status_code == 200
+            poll(lambda: requests.get(tig.admin_url + "/readyz").status_code == 503, message="unready when full")
+            assert requests.get(tig.admin_url + "/healthz").status_code == 200
             assert requests.put(tig.url, data=os.urandom(MIB)).status_code == 507
             filler.unlink()
-            poll(lambda: requests.get(tig.url + "/readyz").status_code == 200, message="ready once space is free")
+            poll(lambda: requests.get(tig.admin_url + "/readyz").status_code == 200, message="ready once space is free")
             assert requests.put(tig.url, data=os.urandom(MIB)).status_code == 200
     finally:
         subprocess.run(["umount", str(mount)], check=True)

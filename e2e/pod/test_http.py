@@ -49,14 +49,15 @@ def test_large_blocks_round_trip(tig):
 
 def test_listing_needs_the_key(tmp_path):
     with TigProcess() as tig:
-        assert requests.get(tig.url + "/").status_code == 403, "no key configured: nobody lists"
+        assert requests.get(tig.admin_url + "/").status_code == 403, "no key configured: nobody lists"
     with TigProcess(env={"APIKEY": "k"}) as tig:
         first = requests.put(tig.url + "/?apikey=k", data=b"first").text
         second = requests.put(tig.url + "/?apikey=k", data=b"second").text
         os.utime(tig.data / first[1:], (1, 1))
-        assert requests.get(tig.url + "/").status_code == 401
-        assert requests.get(tig.url + "/?apikey=nope").status_code == 401
-        listing = requests.get(tig.url + "/?apikey=k&format=http://h*")
+        assert requests.get(tig.admin_url + "/").status_code == 401
+        assert requests.get(tig.admin_url + "/?apikey=nope").status_code == 401
+        assert requests.get(tig.url + "/?apikey=k").status_code == 404, "the public port does not list"
+        listing = requests.get(tig.admin_url + "/?apikey=k&format=http://h*")
         assert listing.text == f"http://h{second}\nhttp://h{first}\n"
 
 
@@ -86,27 +87,27 @@ def test_the_environment_key_wins_and_reads_never_need_it(tmp_path):
 
 
 def test_health_readiness_and_metrics(tig):
-    assert requests.get(tig.url + "/healthz").status_code == 200
-    assert requests.get(tig.url + "/readyz").status_code == 200
+    assert requests.get(tig.admin_url + "/healthz").status_code == 200
+    assert requests.get(tig.admin_url + "/readyz").status_code == 200
     requests.put(tig.url, data=b"counted").raise_for_status()
-    text = requests.get(tig.url + "/metrics").text
+    text = requests.get(tig.admin_url + "/metrics").text
     for name in ["tig_requests_total", "tig_request_duration_seconds_bucket", "tig_bytes_received_total",
                  "tig_bytes_sent_total", "tig_blocks", "tig_stored_bytes", "tig_swept_total",
                  "tig_forwarded_total", "tig_peers"]:
         assert f"\n{name}" in text, name
-    assert metric(tig.url, "tig_requests_total", '{method="PUT",code="200"}') == 1
+    assert metric(tig.admin_url, "tig_requests_total", '{method="PUT",code="200"}') == 1
     # Series exist once used (GET 200 from the start: an idle pod's work is 0);
     # probes and scrapes are not work.
-    assert metric(tig.url, "tig_requests_total", '{method="GET",code="200"}') == 0, "probes and scrapes are not work"
+    assert metric(tig.admin_url, "tig_requests_total", '{method="GET",code="200"}') == 0, "probes and scrapes are not work"
     assert 'tig_requests_total{method="HEAD"' not in text and 'code="100"' not in text
     assert 'tig_request_duration_seconds_count{method="PUT"} 1' in text
     requests.request("PATCH", tig.url + "/")
     requests.get(tig.url + "/" + "0" * 64 + ".tig")
-    again = requests.get(tig.url + "/metrics").text
+    again = requests.get(tig.admin_url + "/metrics").text
     assert 'tig_requests_total{method="OTHER",code="' in again, "unknown methods share one label value"
-    assert metric(tig.url, "tig_requests_total", '{method="GET",code="404"}') == 1
-    assert metric(tig.url, "tig_blocks") == 1
-    assert metric(tig.url, "tig_stored_bytes") == len(b"counted")
+    assert metric(tig.admin_url, "tig_requests_total", '{method="GET",code="404"}') == 1
+    assert metric(tig.admin_url, "tig_blocks") == 1
+    assert metric(tig.admin_url, "tig_stored_bytes") == len(b"counted")
 
 
 def test_readyz_fails_when_the_data_directory_is_not_writable(tmp_path):
@@ -116,10 +117,10 @@ def test_readyz_fails_when_the_data_directory_is_not_writable(tmp_path):
     try:
         with TigProcess(data=str(mount)) as tig:
             path = requests.put(tig.url, data=b"kept readable").text
-            assert requests.get(tig.url + "/readyz").status_code == 200
+            assert requests.get(tig.admin_url + "/readyz").status_code == 200
             subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
-            assert requests.get(tig.url + "/readyz").status_code == 503
-            assert requests.get(tig.url + "/healthz").status_code == 200
+            assert requests.get(tig.admin_url + "/readyz").status_code == 503
+            assert requests.get(tig.admin_url + "/healthz").status_code == 200
             assert requests.put(tig.url, data=b"refused").status_code == 500
             assert requests.get(tig.url + path + "?chtimes=0").content == b"kept readable"
     finally:
@@ -139,10 +140,10 @@ def test_sigterm_makes_the_pod_unready_and_finishes_the_request_in_flight():
 
         upload = threading.Thread(target=lambda: answers.append(requests.put(tig.url, data=slow_body())))
         upload.start()
-        poll(lambda: metric(tig.url, "tig_bytes_received_total") >= 1 << 20, message="upload under way")
+        poll(lambda: metric(tig.admin_url, "tig_bytes_received_total") >= 1 << 20, message="upload under way")
         tig.process.send_signal(signal.SIGTERM)
-        poll(lambda: requests.get(tig.url + "/readyz").status_code == 503, message="unready after SIGTERM")
-        assert requests.get(tig.url + "/healthz").status_code == 200, "still alive while draining"
+        poll(lambda: requests.get(tig.admin_url + "/readyz").status_code == 503, message="unready after SIGTERM")
+        assert requests.get(tig.admin_url + "/healthz").status_code == 200, "still alive while draining"
         release.set()
         upload.join()
         assert answers[0].status_code == 200

@@ -55,7 +55,7 @@ def test_a_content_length_beyond_64_bits_is_413_at_once(tig, length):
     request = f"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
     assert_answers_and_closes(tig.port, request, 413)
     assert tig.process.poll() is None
-    assert requests.get(tig.url + "/healthz").status_code == 200
+    assert requests.get(tig.admin_url + "/healthz").status_code == 200
 
 
 def test_http11_without_host_is_400(tig):
@@ -122,7 +122,7 @@ def test_plus_in_the_listing_format_is_a_space():
     """The listing's `format` is form-decoded like every query value."""
     with TigProcess(env={"APIKEY": "k"}) as tig:
         path = requests.put(tig.url + "/?apikey=k", data=b"listed").text
-        listing = requests.get(tig.url + "/?apikey=k&format=%3Ca+href%3D%27*%27%3E")
+        listing = requests.get(tig.admin_url + "/?apikey=k&format=%3Ca+href%3D%27*%27%3E")
         assert listing.status_code == 200
         assert listing.text == f"<a href='{path}'>\n"
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import requests
 
-from .server import TIG_BIN, TigProcess, metric
+from .server import TIG_BIN, TigProcess, free_port, metric
 
 RFC3339_MS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
@@ -91,11 +91,50 @@ def test_metrics_name_the_build_the_process_and_the_capacity():
     with TigProcess("--max-data-size", "64MiB", env={"TIG_REVISION": "abc1234"}) as tig:
         for _ in range(50):
             assert requests.put(tig.url, data=b"x" * 4096).status_code == 200
-        text = requests.get(tig.url + "/metrics").text
+        text = requests.get(tig.admin_url + "/metrics").text
         assert 'tig_build_info{version="0.1.0",revision="abc1234"} 1' in text.replace(", ", ",")
         for name in ("process_resident_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds",
                      "tig_data_free_bytes"):
-            assert metric(tig.url, name) > 0, name
-        assert metric(tig.url, "process_resident_memory_bytes") < 1 << 30
-        assert metric(tig.url, "tig_data_limit_bytes") == 64 << 20
+            assert metric(tig.admin_url, name) > 0, name
+        assert metric(tig.admin_url, "process_resident_memory_bytes") < 1 << 30
+        assert metric(tig.admin_url, "tig_data_limit_bytes") == 64 << 20
         assert "# TYPE process_cpu_seconds_total counter" in text
+
+
+def test_operations_answer_on_the_admin_port_only():
+    """SPEC §5: the public port serves only the block API, so an ingress in
+    front of it exposes no metrics, probes or listing; the admin port serves
+    those and no blocks."""
+    with TigProcess(env={"APIKEY": "k"}) as tig:
+        path = requests.put(tig.url + "/?apikey=k", data=b"public").text
+        for route in ("/metrics", "/healthz", "/readyz", "/?apikey=k"):
+            assert requests.get(tig.url + route).status_code == 404, route
+            assert requests.get(tig.admin_url + route).status_code == 200, route
+        assert requests.get(tig.admin_url + "/?apikey=k").text == path + "\n"
+        assert requests.get(tig.admin_url + path).status_code == 404, "no blocks on the admin port"
+        assert requests.put(tig.admin_url + "/?apikey=k", data=b"x").status_code == 404, "no writes on the admin port"
+        assert requests.get(tig.url + path).content == b"public"
+    listening = next(line for line in tig.log_text().splitlines() if " event=listening " in line)
+    assert f"admin=127.0.0.1:{tig.admin_port}" in listening
+
+
+def test_the_admin_port_defaults_to_9090_and_follows_the_environment(tmp_path):
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 9090)) == 0:
+            pytest.fail("something else listens on 9090 here")
+    with TigProcess(data=str(tmp_path), admin_port=9090, pass_admin_flag=False):
+        assert requests.get("http://127.0.0.1:9090/readyz").status_code == 200
+    port = free_port()
+    with TigProcess(data=str(tmp_path), admin_port=port, pass_admin_flag=False, env={"TIG_ADMIN_LISTEN": f"127.0.0.1:{port}"}):
+        assert requests.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+
+
+def test_an_admin_port_in_use_is_named(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([TIG_BIN, "serve", "--listen", f"127.0.0.1:{free_port()}", "--admin-listen", f"127.0.0.1:{port}",
+                                 "--data", str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr, result.stderr

@@ -119,7 +119,7 @@ def test_listing_with_the_api_key_as_in_the_early_readme(tmp_path):
         script = f"""
             curl -s -X PUT '{tig.url}/?apikey=abc' --data-binary @{test_file}; echo
             curl -s -X POST '{tig.url}/?apikey=abc' --data-binary @{test_file}; echo
-            curl -s '{tig.url}/?apikey=abc'
+            curl -s '{tig.admin_url}/?apikey=abc'
             curl -s {tig.url}/f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2.tig
             curl -s -o /dev/null -w '%{{http_code}}' -X PUT '{tig.url}/?apikey=wrong' --data-binary @{test_file}
         """

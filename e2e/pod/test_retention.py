@@ -25,7 +25,7 @@ def test_idle_blocks_are_deleted_and_read_blocks_kept():
         assert requests.get(tig.url + idle).status_code == 404
         poll(lambda: not (tig.data / slot[1:]).exists(), message="the idle slot swept")
         assert requests.get(tig.url + kept).content == b"kept"
-        assert metric(tig.url, "tig_swept_total") >= 2
+        assert metric(tig.admin_url, "tig_swept_total") >= 2
 
 
 def test_chtimes_zero_and_head_do_not_reset_the_timer():

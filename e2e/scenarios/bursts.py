@@ -43,7 +43,7 @@ def long_burst_across_pods(cluster: DiskCluster, distinct: int = 2000, lines: in
     expected = hashlib.sha256(b"".join(data for _, data in order)).hexdigest()
 
     others = pods[1:]
-    served_before = {pod: metric(cluster.url(pod), "tig_requests_total") for pod in others}
+    served_before = {pod: metric(cluster.admin_url(pod), "tig_requests_total") for pod in others}
     beside = Workers("reads beside the burst", 2, reader(lambda rng: base, blocks), pace=0.01).start()
     started = time.monotonic()
     try:
@@ -59,7 +59,7 @@ def long_burst_across_pods(cluster: DiskCluster, distinct: int = 2000, lines: in
     assert outcome.ok > 0, "no request beside the burst was answered while it ran"
     # One lookup and one fetch per distinct remote block, plus the reads
     # beside it: a per-line cost would be some 2 × 50,000 × (N-1)/N.
-    peer_requests = sum(metric(cluster.url(pod), "tig_requests_total") - served_before[pod] for pod in others)
+    peer_requests = sum(metric(cluster.admin_url(pod), "tig_requests_total") - served_before[pod] for pod in others)
     bound = 2 * len(elsewhere) + outcome.ok
     assert peer_requests <= bound, (
         f"the other pods served {peer_requests:.0f} requests for a burst of {lines} lines naming "

@@ -24,6 +24,9 @@ class Cluster(Protocol):
     def url(self, pod: str) -> str:
         """Base URL of one pod (no trailing slash)."""
 
+    def admin_url(self, pod: str) -> str:
+        """Base URL of one pod's admin port: /metrics, probes, the listing."""
+
     def service_url(self) -> str:
         """Base URL that spreads connections over the ready pods, like a Service.
 

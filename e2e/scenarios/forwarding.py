@@ -32,14 +32,14 @@ def forwarded_requests_stay_local(cluster: Cluster) -> None:
     other = next(pod for pod in pods if pod not in (home, slot_home)) if len(pods) > 2 else None
     asker = other or next(pod for pod in pods if pod != home)
 
-    forwarded_before = metric_sum(cluster.url(asker), "tig_forwarded_total")
+    forwarded_before = metric_sum(cluster.admin_url(asker), "tig_forwarded_total")
     for target, holder in ((path, home), (slot, slot_home)):
         if holder == asker:
             continue
         for method, query in (("GET", ""), ("HEAD", ""), ("GET", "?take=1"), ("DELETE", "")):
             headers = cluster.peer_headers(method, target + query)
             expect_failure(request(method, cluster.url(asker) + target + query, headers=headers), 404)
-    assert metric_sum(cluster.url(asker), "tig_forwarded_total") == forwarded_before, \
+    assert metric_sum(cluster.admin_url(asker), "tig_forwarded_total") == forwarded_before, \
         "a peer's request was forwarded again"
 
     # Forged internal headers make a client's request nothing else: it is
@@ -47,5 +47,5 @@ def forwarded_requests_stay_local(cluster: Cluster) -> None:
     expect(request("GET", cluster.url(asker) + path, headers=FORGED), 200, data)
     expect(request("HEAD", cluster.url(asker) + path, headers=FORGED), 200)
     expect(request("GET", cluster.url(asker) + slot, headers=FORGED), 200, b"a slot")
-    assert metric_sum(cluster.url(asker), "tig_forwarded_total") > forwarded_before
+    assert metric_sum(cluster.admin_url(asker), "tig_forwarded_total") > forwarded_before
     assert holders(cluster, path) == [home] and holders(cluster, slot) == [slot_home]

@@ -180,7 +180,7 @@ def one_copy_at_its_home(cluster: DiskCluster, blocks: int = 300, slots: int = 6
         keyed.add(path, value)
         assert on_disk(cluster, path, pods) == slot_where[path], f"update of {path} through {b}"
 
-    total = sum(metric(url, "tig_blocks") for url in urls)
+    total = sum(metric(cluster.admin_url(pod), "tig_blocks") for pod in pods)
     assert total == blocks + slots, f"tig_blocks summed over the pods is {total}, stored {blocks} + {slots} once each"
 
     _reads_take_one_hop(cluster, a, b, c, where)
@@ -207,12 +207,12 @@ def _reads_take_one_hop(cluster: DiskCluster, a: str, b: str, c: str, where: dic
         fresh = [(path, data) for path, data in store_blocks([cluster.url(a)], 3 * reads + 30).items()
                  if on_disk(cluster, path, [a, b, c]) == [c]][:reads]
         assert len(fresh) >= reads // 2, "too few fresh blocks landed on c"
-        at_a = metric(cluster.url(a), "tig_requests_total")
-        at_c = metric(cluster.url(c), "tig_requests_total")
+        at_a = metric(cluster.admin_url(a), "tig_requests_total")
+        at_c = metric(cluster.admin_url(c), "tig_requests_total")
         for path, data in fresh:
             expect_bytes(cluster.url(b), path, data)
-        delta_a = metric(cluster.url(a), "tig_requests_total") - at_a
-        delta_c = metric(cluster.url(c), "tig_requests_total") - at_c
+        delta_a = metric(cluster.admin_url(a), "tig_requests_total") - at_a
+        delta_c = metric(cluster.admin_url(c), "tig_requests_total") - at_c
         rounds.append(f"{len(fresh)} reads: bystander +{delta_a:.0f}, home +{delta_c:.0f}")
         return delta_a < len(fresh) / 2 and delta_c >= len(fresh)
 
@@ -354,7 +354,7 @@ def replicas_survive_a_lost_pod(cluster: DiskCluster, blocks: int = 300) -> None
     assert not wrong, f"with --replicas 2, content blocks not on exactly two pods: {shown(wrong)}"
     pairs = Counter(tuple(held) for held in where.values())
     assert len(pairs) >= 2, f"every block on the same two pods: {dict(pairs)}"
-    total = sum(metric(url, "tig_blocks") for url in urls)
+    total = sum(metric(cluster.admin_url(pod), "tig_blocks") for pod in pods)
     assert total == 2 * blocks, f"tig_blocks summed over the pods is {total}, stored {blocks} twice each"
 
     victim, survivors = pods[0], pods[1:]

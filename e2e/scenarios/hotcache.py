@@ -25,15 +25,15 @@ def repeat_reads_stay_on_the_reader(cluster: DiskCluster) -> None:
     blocks = blocks[:10]
 
     def served_by_home(reads) -> float:
-        before = metric(home, "tig_requests_total")
+        before = metric(cluster.admin_url(b), "tig_requests_total")
         reads()
-        return metric(home, "tig_requests_total") - before
+        return metric(cluster.admin_url(b), "tig_requests_total") - before
 
     # The first read of each is relayed from the home and kept; the next two
     # (GET and HEAD) are answered by the reader alone, with the same bytes.
     first = served_by_home(lambda: [expect_bytes(reader, path, data) for path, data in blocks])
     assert first == len(blocks), f"the first reads through {a}: the home served {first}, expected {len(blocks)}"
-    hits = metric(reader, "tig_hot_cache_hits_total")
+    hits = metric(cluster.admin_url(a), "tig_hot_cache_hits_total")
 
     def again() -> None:
         for path, data in blocks:
@@ -42,8 +42,8 @@ def repeat_reads_stay_on_the_reader(cluster: DiskCluster) -> None:
             head = expect(request("HEAD", reader + path), 200)
             assert head.headers.get("Content-Length") == str(len(data)), head.headers
     assert served_by_home(again) == 0, "repeat reads of relayed blocks still went to their home"
-    assert metric(reader, "tig_hot_cache_hits_total") - hits == 2 * len(blocks)
-    assert metric(reader, "tig_hot_cache_bytes") >= sum(len(data) for _, data in blocks)
+    assert metric(cluster.admin_url(a), "tig_hot_cache_hits_total") - hits == 2 * len(blocks)
+    assert metric(cluster.admin_url(a), "tig_hot_cache_bytes") >= sum(len(data) for _, data in blocks)
     # Nothing was stored on the reader's disk: the cache is memory only.
     assert all(on_disk(cluster, path, [a, b]) == [b] for path, _ in blocks)
 

@@ -34,7 +34,7 @@ def atomic_operations_during_a_join(cluster: DiskCluster, jobs: int = 300, racer
     assert len(old) >= 2, old
     queued = store_slots([cluster.url(pod) for pod in old], jobs)
     targets = [key_path(new_key()) for _ in range(jobs)]
-    moved_before = sum(metric(cluster.url(pod), "tig_rebalanced_blocks_total") for pod in old)
+    moved_before = sum(metric(cluster.admin_url(pod), "tig_rebalanced_blocks_total") for pod in old)
 
     new = cluster.add_pod()
     pods = old + [new]
@@ -58,7 +58,7 @@ def atomic_operations_during_a_join(cluster: DiskCluster, jobs: int = 300, racer
             problems.append(f"setifnot of {target}: {dict(statuses)}")
         if len(problems) > 10:
             break
-    moved = sum(metric(cluster.url(pod), "tig_rebalanced_blocks_total") for pod in old) - moved_before
+    moved = sum(metric(cluster.admin_url(pod), "tig_rebalanced_blocks_total") for pod in old) - moved_before
     assert not problems, f"{len(problems)} races went wrong while {new} joined:\n" + "\n".join(problems)
     assert moved > 0, "no slot moved to the new pod while the races ran: the window was not exercised"
 

@@ -26,7 +26,7 @@ class OperatorConfig:
     namespace: str = "default"
     deployment: str = "tig"
     selector: str = "app.kubernetes.io/name=tig"
-    metricsPort: int = 7777
+    metricsPort: int = 9090  # the pods' admin port
     work: str = "requests"
     lifetime: float = 3600.0
     lifetimeJitter: float = 0.2

@@ -60,9 +60,9 @@ def store_by_hash(call) -> None:
     expect(call("PUT", "/", body=archive), 200, path.encode())
     with tarfile.open(fileobj=io.BytesIO(expect(call("GET", path), 200, archive).content)) as tar:
         assert tar.getnames() == ["./go.mod", "./main.go", "./documentation/commit.sh"]
-    # Listing needs the API key; with none configured it is forbidden (a
-    # wrong key when one is configured would be 401).
-    expect_failure(call("GET", "/", "apikey=abc"), 403)
+    # Listing is an operation of the admin port (SPEC §5): the public port,
+    # the one behind a Service or an ingress, does not list.
+    expect_failure(call("GET", "/", "apikey=abc"), 404)
 
 
 def key_value(call) -> None:

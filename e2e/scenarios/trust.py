@@ -192,8 +192,9 @@ def stranger_gets_nothing(cluster: DiskCluster, stranger: StrangerLike, forged: 
     urls = [cluster.url(pod) for pod in pods]
     pod_ips = {cluster.ip(pod) for pod in pods}
     lines = stranger.announce(urls)
-    assert len(lines) == 4 * len(urls) and all(line.split()[-1] == "200" for line in lines), (
-        f"the stranger's announcements did not reach the pods' /healthz: {lines}")
+    # A stranger's /healthz is not served on the public port (only a member's is).
+    assert len(lines) == 4 * len(urls) and all(line.split()[-1] == "404" for line in lines), (
+        f"the stranger's announcements were not refused by the pods: {lines}")
 
     wrong: list[str] = []
     acked = Acked()
@@ -224,7 +225,7 @@ def stranger_gets_nothing(cluster: DiskCluster, stranger: StrangerLike, forged: 
     assert not reached, (f"the pods sent {len(reached)} requests to the stranger {stranger.identity}, e.g. "
                          f"{[(r['from'], r['method'], r['path']) for r in reached[:5]]}")
     for pod in pods:
-        peers = metric(cluster.url(pod), "tig_peers")
+        peers = metric(cluster.admin_url(pod), "tig_peers")
         assert peers == len(pods) - 1, f"{pod} counts {peers:.0f} peers; the cluster has {len(pods)} pods"
     everything = verify_all(urls, acked.items())
     assert everything.failed == 0, everything.summary()
@@ -302,7 +303,7 @@ def dead_peers_cost_nothing(cluster: DiskCluster, dead: list[str], count: int = 
     kinds = ["content", "slot", "missing content", "missing slot", "missing head"]
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda job: attempt(*job), [(kind, i) for i in range(count) for kind in kinds]))
-    errors = sum(metric(url, "tig_forwarded_total", result="error") for url in urls)
+    errors = sum(metric(cluster.admin_url(pod), "tig_forwarded_total", result="error") for pod in pods)
     assert not failures, (f"with dead peers {dead} in the static list, {len(failures)} of {count * len(kinds)} "
                           f"requests failed (tig_forwarded_total{{result=\"error\"}} {errors:.0f}): {failures[:6]}")
     where = placement(cluster, [path for path, _ in content.items() + keyed.items()], pods)

@@ -21,10 +21,11 @@ public struct OperatorConfig: Sendable, Equatable {
     public var deployment = "tig"
     /// Label selector of the Deployment's pods.
     public var selector = "app.kubernetes.io/name=tig"
-    /// Port of each pod's `/metrics`.
-    public var metricsPort = 7777
-    /// How to reach it: `https` for pods that serve TLS. Their certificate
-    /// names the public host, not the pod's IP, so it is not verified.
+    /// Port of each pod's admin listener, which serves `/metrics`.
+    public var metricsPort = 9090
+    /// How to reach it: the admin listener is plain HTTP; `https` for a
+    /// proxy in front of it that serves TLS (its certificate names a host,
+    /// not the pod's IP, so it is not verified).
     public var metricsScheme = MetricsScheme.http
     public var work = Work.requests
     /// A pod's life before jitter.

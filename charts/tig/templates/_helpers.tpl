@@ -175,18 +175,73 @@ The port the tig pods listen on: 443 with TLS, else 7777 (SPEC §3).
 {{- end }}
 
 {{/*
-Whole seconds of a `<number><unit>` duration (units ms, s, m, h; docs/DESIGN.md),
-rounded up. The schema guarantees the form.
+The Service in front of the admin ports, for ServiceMonitors (it publishes
+pods that are not ready too, so a starting or draining pod is still scraped).
+*/}}
+{{- define "tig.metricsServiceName" -}}
+{{- printf "%s-metrics" (include "tig.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The `job` label of the tig pods' series, and of the operator's: the monitors
+set them, the rules and the dashboard select by them.
+*/}}
+{{- define "tig.metricsJob" -}}
+{{- default (include "tig.fullname" .) .Values.monitoring.job }}
+{{- end }}
+
+{{- define "tig.operatorMetricsJob" -}}
+{{- printf "%s-operator" (include "tig.metricsJob" .) }}
+{{- end }}
+
+{{/*
+Labels of the Prometheus Operator objects: the chart's, monitoring.labels.
+*/}}
+{{- define "tig.monitoringLabels" -}}
+{{- include "tig.labels" (dict "ctx" .ctx "component" .component) }}
+{{- with .ctx.Values.monitoring.labels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The ingress controller whose annotations the chart adds: ingress.controller,
+else the IngressClass name when it is one the chart knows, else none.
+*/}}
+{{- define "tig.ingressController" -}}
+{{- $controller := .Values.ingress.controller }}
+{{- if not $controller }}
+{{- $controller = ternary .Values.ingress.className "none" (has .Values.ingress.className (list "nginx" "alb" "traefik")) }}
+{{- end }}
+{{- $controller }}
+{{- end }}
+
+{{/*
+The URL clients inside the cluster use: the Service's DNS name and port.
+*/}}
+{{- define "tig.serviceURL" -}}
+{{- printf "%s://%s.%s.svc.%s:%s" (ternary "https" "http" .Values.tls.enabled) (include "tig.fullname" .) .Release.Namespace .Values.clusterDomain (include "tig.servicePort" .) }}
+{{- end }}
+
+{{/*
+Whole seconds of a Go-style duration (`25s`, `1m30s`, `1.5h`, `250ms`, `0`;
+units ns, us, ms, s, m, h as in docs/DESIGN.md), rounded up. The schema
+guarantees the form; each part is summed in nanoseconds.
 */}}
 {{- define "tig.durationSeconds" -}}
-{{- $number := regexFind "^[0-9]+" . | int }}
-{{- $unit := regexFind "[a-z]+$" . }}
-{{- if eq $unit "ms" }}{{ div (add $number 999) 1000 }}
-{{- else if eq $unit "s" }}{{ $number }}
-{{- else if eq $unit "m" }}{{ mul $number 60 }}
-{{- else if eq $unit "h" }}{{ mul $number 3600 }}
-{{- else }}{{ fail (printf "%q is not a duration such as 25s, 1m or 250ms" .) }}
+{{- $text := toString . }}
+{{- $units := dict "ns" 1 "us" 1000 "ms" 1000000 "s" 1000000000 "m" 60000000000 "h" 3600000000000 }}
+{{- $parts := regexFindAll `[0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h)` $text -1 }}
+{{- if and (ne $text "0") (ne (join "" $parts) $text) }}
+{{- fail (printf "%q is not a duration such as 25s, 1m30s or 250ms" $text) }}
 {{- end }}
+{{- $nanoseconds := 0.0 }}
+{{- range $parts }}
+{{- $unit := regexFind "[a-z]+$" . }}
+{{- $number := trimSuffix $unit . | float64 }}
+{{- $nanoseconds = addf $nanoseconds (mulf $number (get $units $unit)) }}
+{{- end }}
+{{- ceil (divf $nanoseconds 1000000000) | int }}
 {{- end }}
 
 {{/*
@@ -248,13 +303,22 @@ Refuse value combinations that would install a broken cluster.
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
 {{- fail "tls.enabled needs tls.secretName: the kubernetes.io/tls Secret holding the pods' key and certificate" }}
 {{- end }}
+{{- if and (not .Values.tls.enabled) (eq (int .Values.serve.adminPort) 7777) }}
+{{- fail "serve.adminPort must differ from the tig port 7777" }}
+{{- end }}
 {{- if .Values.ingress.enabled }}
 {{- if and (eq .Values.ingress.mode "passthrough") (not .Values.tls.enabled) }}
-{{- fail "ingress.mode passthrough forwards TLS to the pods: it needs tls.enabled (or use ingress.mode terminate)" }}
+{{- fail "ingress.mode passthrough forwards TLS to the pods: it needs tls.enabled (or use ingress.mode terminate, the default)" }}
 {{- end }}
-{{- if and (eq .Values.ingress.mode "terminate") (not .Values.ingress.tlsSecretName) }}
-{{- fail "ingress.mode terminate needs ingress.tlsSecretName: the Secret holding the certificate for ingress.hosts" }}
+{{- if and (eq .Values.ingress.mode "passthrough") (has (include "tig.ingressController" .) (list "alb" "traefik")) }}
+{{- fail (printf "ingress.mode passthrough is ingress-nginx's ssl-passthrough; the %s controller cannot pass TLS through an Ingress (use ingress.mode terminate)" (include "tig.ingressController" .)) }}
 {{- end }}
+{{- end }}
+{{- if and .Values.httpRoute.enabled (not .Values.httpRoute.parentRefs) }}
+{{- fail "httpRoute.enabled needs httpRoute.parentRefs: the Gateway (or its listener) the route attaches to" }}
+{{- end }}
+{{- if and .Values.monitoring.serviceMonitor.enabled .Values.monitoring.podMonitor.enabled }}
+{{- fail "enable monitoring.serviceMonitor or monitoring.podMonitor, not both: Prometheus would scrape every pod twice under the same job" }}
 {{- end }}
 {{- if and (include "tig.clusterSecretName" .) (kindIs "invalid" .Values.podSecurityContext.fsGroup) }}
 {{- fail "the cluster secret file is owned by root and readable by group podSecurityContext.fsGroup only: set fsGroup (the server's group, 65532), or set cluster.secret.create=false and no existingSecret" }}
