@@ -37,18 +37,21 @@ public struct RequestTarget: Equatable, Sendable {
         let utf8 = Substring(uri).utf8
         let queryStart = utf8.firstIndex(of: UInt8(ascii: "?"))
         let path = utf8[..<(queryStart ?? utf8.endIndex)]
-        var query = queryStart.map { QueryParameters(parsing: Substring(utf8[utf8.index(after: $0)...])) } ?? QueryParameters()
-        if let (address, area) = BazelArea.route(path) {
+        let query = queryStart.map { QueryParameters(parsing: Substring(utf8[utf8.index(after: $0)...])) } ?? QueryParameters()
+        do {
+            self.route = try Self.route(path)
+            self.bazel = nil
+            self.query = query
+        } catch {
+            // Only a path tig's own routes refuse can be a Bazel one (theirs
+            // end in 64 hex digits, never in `.tig`): the common path pays nothing.
+            guard let (address, area) = BazelArea.route(path) else { throw error }
             self.route = .block(address)
             self.bazel = area
             // A cache client only gets and puts whole entries: none of
             // tig's slot operations apply.
-            query = QueryParameters(bazelKeeping: query)
-        } else {
-            self.route = try Self.route(path)
-            self.bazel = nil
+            self.query = QueryParameters(bazelKeeping: query)
         }
-        self.query = query
     }
 
     private static func route(_ path: Substring.UTF8View) throws(TargetError) -> Route {

@@ -10,6 +10,11 @@ struct JSONOutputOption: ParsableArguments {
     /// Prints `object` as JSON when `--json` was given, else `text()`.
     func print(_ object: [String: Any], else text: () -> String) throws {
         guard json else { return Swift.print(text()) }
+        try printJSON(object)
+    }
+
+    /// Prints `object` as one line of JSON.
+    func printJSON(_ object: [String: Any]) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         Swift.print(String(decoding: data, as: UTF8.self))
     }

@@ -22,10 +22,10 @@ struct LsCommand: AsyncParsableCommand {
         guard output.json else {
             return TreeListing.lines(of: tree).forEach { print($0) }
         }
-        try output.print(["entries": TreeListing.entries(of: tree).map { entry in
+        try output.printJSON(["entries": TreeListing.entries(of: tree).map { entry in
             var object: [String: Any] = ["type": entry.kind.rawValue, "mode": entry.mode, "size": entry.size, "path": entry.path]
             object["target"] = entry.target
             return object
-        }]) { "" }
+        }])
     }
 }
