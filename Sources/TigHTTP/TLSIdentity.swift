@@ -65,7 +65,18 @@ public final class TLSIdentity: Sendable {
         }
     }
 
+    /// A certificate chain or key file is small; anything larger is not one.
+    static let largestFile = 1 << 20
+
     private static func load(_ files: TLSFiles) throws -> NIOSSLContext {
+        // Opening a FIFO would block the event loop; a huge file would hold it.
+        for file in [files.certificate, files.key] {
+            var status = stat()
+            if stat(file, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG || status.st_size > largestFile {
+                throw TigServer.StartError(
+                    what: "load", subject: file, reason: "not a regular file of at most \(largestFile) bytes")
+            }
+        }
         let chain = try TigServer.StartError.naming(files.certificate, as: "TLS certificate") {
             try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
         }

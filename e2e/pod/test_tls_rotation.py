@@ -7,11 +7,12 @@ import http.client
 import os
 import socket
 import ssl
+import subprocess
 from pathlib import Path
 
 import requests
 
-from .server import TigProcess, make_certificate, poll
+from .server import TIG_BIN, TigProcess, make_certificate, poll
 
 
 def kubelet_mount(root: Path, key: Path, cert: Path, generation: int) -> None:
@@ -95,3 +96,36 @@ def test_a_half_written_certificate_is_kept_out(tmp_path):
         cert.write_text(cert_b.read_text())
         key.write_text(key_b.read_text())
         poll(lambda: served_certificate(tig.port) == der(cert_b), timeout=20, message="the complete pair served")
+
+
+def test_a_fifo_or_huge_file_at_the_certificate_path_is_refused_without_hanging(tmp_path):
+    """Opening a FIFO blocks until a writer comes, and a huge file holds the
+    loop while it is read: neither is a certificate, so the reload refuses
+    them at once and the server keeps answering with the pair it has."""
+    key, cert = make_certificate(tmp_path)
+    original = der(cert)
+    mount = tmp_path / "tls"
+    mount.mkdir()
+    kubelet_mount(mount, key, cert, 1)
+    args = ("--tls-cert", str(mount / "tls.crt"), "--tls-key", str(mount / "tls.key"), "--tls-reload-interval", "100ms")
+    with TigProcess(*args, scheme="https") as tig:
+        version = mount / "..2"
+        version.mkdir()
+        os.mkfifo(version / "tls.crt")
+        (version / "tls.key").write_bytes(key.read_bytes())
+        link = mount / "..data_tmp"
+        link.symlink_to(version.name)
+        os.replace(link, mount / "..data")
+        poll(lambda: "event=tls-reload-failed" in tig.log_text(), timeout=20, message="the FIFO refused")
+        for _ in range(20):
+            assert served_certificate(tig.port) == original, "still the old pair, and no hang"
+        os.unlink(version / "tls.crt")
+        with open(version / "tls.crt", "wb") as huge:
+            huge.write(cert.read_bytes() + b"\n" * (2 << 20))
+        poll(lambda: tig.log_text().count("event=tls-reload-failed") == 2, timeout=20, message="the huge file refused")
+        assert served_certificate(tig.port) == original
+    fifo = tmp_path / "fifo.crt"
+    os.mkfifo(fifo)
+    result = subprocess.run([TIG_BIN, "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data", str(tmp_path),
+                             "--tls-cert", str(fifo), "--tls-key", str(key)], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and str(fifo) in result.stderr, result.stderr
