@@ -6,7 +6,8 @@ struct TigRequest {
     let target: RequestTarget
     /// A peer sent it: it is answered from this pod only.
     let isForwarded: Bool
-    /// A peer asks for a channel's target: a channel here is refused.
+    /// A peer asks for a channel's target, or a Bazel client for a cache
+    /// entry: a channel here is refused.
     let refusesChannels: Bool
     /// A peer gathers listings: answer times with the paths.
     let listsTimes: Bool

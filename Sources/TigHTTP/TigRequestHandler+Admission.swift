@@ -41,7 +41,9 @@ extension TigRequestHandler {
         let request = TigRequest(
             head: head, target: target,
             isForwarded: fromPeer,
-            refusesChannels: fromPeer && head.headers.contains(name: noChannelHeader),
+            // A cache entry is opaque bytes: never followed as a channel, also
+            // where a marker was planted at its (computable) address.
+            refusesChannels: fromPeer && head.headers.contains(name: noChannelHeader) || target.bazel != nil,
             listsTimes: fromPeer && head.headers.contains(name: listTimesHeader),
             remoteIP: remoteIP,
             apiKey: APIKeyAuthority.presentedKey(query: target.query.apiKey, authorization: head.headers.first(name: "authorization")))

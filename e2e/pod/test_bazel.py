@@ -114,3 +114,21 @@ def test_ccache_with_a_wrong_key_stores_nothing(keyed, tmp_path):
     _, stats = ccache(tmp_path, tmp_path / "cache", f"http://{host}/builds|layout=bazel|bearer-token=wrong")
     assert stats.get("remote_storage_error", 0) >= 1, stats
     assert keyed.block_files() == []
+
+
+def test_a_channel_planted_at_an_action_address_is_never_followed(keyed):
+    """The action cache's addresses can be computed, so a writer may plant a
+    write-only channel there: a cache write must not go through it to the
+    slot it names, and a read must not follow it."""
+    digest = hashlib.sha256(b"an action").hexdigest()
+    target = "/" + os.urandom(32).hex() + ".tig"
+    assert requests.put(f"{keyed.url}{target}", data=b"the victim's slot", headers=BEARER).status_code == 200
+    assert requests.put(f"{keyed.url}/ac/{digest}", data=b"placeholder", headers=BEARER).status_code == 200
+    address = next(name for name in keyed.block_files()
+                   if (keyed.data / name).read_bytes() == b"placeholder")
+    marker = f"Write only channel to tig {target}".encode()
+    assert requests.delete(f"{keyed.url}/{address}", headers=BEARER).status_code == 200
+    assert requests.put(f"{keyed.url}/{address}", data=marker, headers=BEARER).status_code == 200
+    assert requests.put(f"{keyed.url}/ac/{digest}", data=b"hijack", headers=BEARER).status_code == 409
+    assert requests.get(f"{keyed.url}{target}").content == b"the victim's slot"
+    assert requests.get(f"{keyed.url}/ac/{digest}").status_code in (403, 404)
