@@ -94,13 +94,9 @@ public final class ClusterNetwork: PeerNetwork {
 
     /// Who else may hold `address`: in a steady cluster only the primary
     /// home before the last change, which may not have handed it over yet;
-    /// right after a change, while a member drains, or when a home failed,
-    /// every member. A drain can outlast the settling window, and the
-    /// draining pod hands each block to the home under its own view of the
-    /// members, which under load (a peer marked down by a timeout) may not
-    /// be this pod's: so while one drains, a miss asks everyone.
+    /// right after a change, or when a home failed, every member.
     private func fallbackPeers(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<[Peer]> {
-        guard degraded || isUnsettled else {
+        guard degraded || directory.changed(within: settling) else {
             guard let primary = previousPrimary(of: address), !asked.contains(primary) else {
                 return eventLoop.makeSucceededFuture([])
             }
@@ -115,12 +111,7 @@ public final class ClusterNetwork: PeerNetwork {
     }
 
     public func mayBeMoving(_ address: BlockAddress) -> Bool {
-        isUnsettled || previousPrimary(of: address) != nil
-    }
-
-    /// The members changed within the settling window, or one is draining.
-    private var isUnsettled: Bool {
-        directory.changed(within: settling) || !directory.membership.draining.subtracting([directory.identity].compactMap { $0 }).isEmpty
+        directory.changed(within: settling) || previousPrimary(of: address) != nil
     }
 
     /// The primary of `address` before the last change, when that was
