@@ -19,10 +19,13 @@ REPO = Path(__file__).resolve().parents[2]
 TIG_BIN = os.environ.get("TIG_BIN", str(REPO / ".build" / "debug" / "tig"))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_port(besides=None) -> int:
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port != besides:
+            return port
 
 
 def poll(condition, timeout=10.0, message="condition"):
@@ -36,26 +39,43 @@ class TigProcess:
     def __init__(self, *extra_args, data=None, env=None, scheme="http", port=None, admin_port=None, pass_admin_flag=True):
         self.owned_data = data is None
         self.data = Path(data or tempfile.mkdtemp(prefix="tig-pod-"))
-        self.port = port or free_port()
+        # A port probed free can be taken (by any process's outgoing
+        # connection) before tig binds it; ports chosen here are then chosen
+        # again, ports a test named are not.
+        self.ports_chosen_here = port is None and admin_port is None
         self.scheme = scheme
-        self.url = f"{scheme}://127.0.0.1:{self.port}"
-        # Metrics, probes and the listing answer on the admin port only.
-        self.admin_port = admin_port or free_port()
         self.pass_admin_flag = pass_admin_flag
-        self.admin_url = f"http://127.0.0.1:{self.admin_port}"
+        port = port or free_port()
+        self.use_ports(port, admin_port or free_port(besides=port))
         self.extra_args = list(extra_args)
         self.env = {k: v for k, v in os.environ.items() if k not in ("APIKEY", "TIG_DATA", "TIG_CLUSTER", "TIG_PEERS", "TIG_ADMIN_LISTEN")}
         self.env.update(env or {})
         self.log_path = Path(tempfile.mkstemp(prefix="tig-pod-", suffix=".log")[1])
         self.process = None
 
-    def start(self):
-        self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [TIG_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data), *self.admin_flag(),
-             *self.extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
-        poll(self._healthy, message=f"tig on {self.url} (log: {self.log_text()})")
+    def use_ports(self, port, admin_port):
+        self.port, self.admin_port = port, admin_port
+        self.url = f"{self.scheme}://127.0.0.1:{port}"
+        # Metrics, probes and the listing answer on the admin port only.
+        self.admin_url = f"http://127.0.0.1:{admin_port}"
+
+    def start(self, attempts=5):
+        for attempt in range(attempts):
+            self.log = open(self.log_path, "ab")
+            self.process = subprocess.Popen(
+                [TIG_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data), *self.admin_flag(),
+                 *self.extra_args],
+                stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+            try:
+                poll(self._healthy, message=f"tig on {self.url} (log: {self.log_text()})")
+                return self
+            except TimeoutError:
+                lost_port_race = self.process.poll() is not None and "Address already in use" in self.log_text()
+                if not (lost_port_race and self.ports_chosen_here) or attempt == attempts - 1:
+                    raise
+                self.log.close()
+                port = free_port()
+                self.use_ports(port, free_port(besides=port))
         return self
 
     def admin_flag(self):
