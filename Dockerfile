@@ -1,7 +1,7 @@
 # tig container image: `tig` (server and client) and `tig-operator` on a slim
 # Debian runtime.
 #
-#   docker build -t tig:0.1.0 .
+#   docker build --build-arg TIG_REVISION=$(git rev-parse --short=12 HEAD) -t tig:0.1.0 .
 #   docker run --rm -p 7777:7777 -p 9090:9090 --mount type=tmpfs,destination=/data,tmpfs-size=1g tig:0.1.0
 #
 # The Swift runtime and Foundation are linked into the executables
@@ -22,9 +22,14 @@ WORKDIR /src
 COPY Package.* ./
 RUN swift package resolve
 COPY Sources ./Sources
+COPY scripts/stamp-revision.sh ./scripts/
+# No .git in the build context: the revision comes in as a build argument
+# (`--build-arg TIG_REVISION=$(git rev-parse --short=12 HEAD)`).
+ARG TIG_REVISION=unknown
 # Not built, but SwiftPM refuses a package whose declared test targets lack their folders.
 COPY Tests ./Tests
-RUN swift build -c release --static-swift-stdlib \
+RUN TIG_REVISION="$TIG_REVISION" scripts/stamp-revision.sh \
+ && swift build -c release --static-swift-stdlib \
  && install -D -m 0755 -t /out/usr/local/bin .build/release/tig .build/release/tig-operator
 # The operator's default config, read when no --config is given.
 COPY operator/config.yaml /out/etc/tig-operator/config.yaml

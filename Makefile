@@ -5,6 +5,7 @@ deps:
 	scripts/install-deps.sh
 
 release: deps
+	scripts/stamp-revision.sh
 	swift build -c release --product tig
 
 # Builds (release) and runs one server: http://0.0.0.0:7777, data in /data

@@ -21,10 +21,13 @@ let package = Package(
     targets: [
         // OpenSSL's libcrypto: SHA-256 (EVP) for block addresses.
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        // What the executables share: flag types, duration text, logfmt logs, signals.
+        // The source revision, stamped in by scripts/stamp-revision.sh.
+        .target(name: "CTigBuildInfo"),
+        // What the executables share: flag types, duration text, logfmt logs, signals, build info.
         .target(
             name: "TigCommandLine",
             dependencies: [
+                "CTigBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

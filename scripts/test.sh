@@ -14,6 +14,7 @@ scripts/install-deps.sh
 
 build=(-c release --scratch-path .build-test)
 echo "== build"
+scripts/stamp-revision.sh
 swift build "${build[@]}" --build-tests -Xswiftc -enable-testing 2>&1 \
   | grep -v "found 1 file(s) which are unhandled" | tail -n 3
 bin=.build-test/release

@@ -84,10 +84,12 @@ public final class Rebalancer: Sendable {
     }
 
     /// Drains until every block is at a home without this pod, no peer is
-    /// left, or `deadline`.
+    /// left, or `deadline`; what it left behind is the `tig_drain_left_blocks` gauge.
     @discardableResult
     public func drain(until deadline: ContinuousClock.Instant) async -> Report {
-        await pass(leaving: true, until: deadline)
+        let report = await pass(leaving: true, until: deadline)
+        metrics.drainLeftBlocks.set(Double(report.left))
+        return report
     }
 
     /// Moves what is not at its homes; passes repeat, so blocks written

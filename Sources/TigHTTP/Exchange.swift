@@ -92,7 +92,7 @@ final class Exchange {
     }
 
     private func answerMetrics() {
-        let text = server.metrics.render(hotCacheBytes: server.network?.hotBlocks?.bytes ?? 0)
+        let text = server.metrics.render(hotCacheBytes: server.network?.hotBlocks?.bytes ?? 0, readiness: server.readiness)
         var buffer = writer.allocator.buffer(capacity: text.count)
         buffer.writeBytes(text)
         var headers = HTTPHeaders()

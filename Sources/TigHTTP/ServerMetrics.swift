@@ -32,9 +32,15 @@ public final class ServerMetrics: Sendable {
     private let reported = NIOLockedValueBox((swept: 0, evicted: 0))
     private let dataLimit: Gauge
     private let dataFree: Gauge
+    private let dataSize: Gauge
+    private let ready: Gauge
+    private let draining: Gauge
+    /// Set when a drain ends; a stopping pod that left blocks keeps its
+    /// admin port up for a scrape to see it (`--drain-report-delay`).
+    public let drainLeftBlocks: Gauge
     private let process: ProcessMetrics
-    /// Free bytes of the data directory's file system, read at each scrape.
-    private let freeSpace: @Sendable () -> Int?
+    /// The data directory's file system (free bytes, size), read at each scrape.
+    private let fileSystemSpace: @Sendable () -> (free: Int, size: Int)?
     public let peers: Gauge
     private let forwarded: [ForwardResult: Counter]
     public let drained: Counter
@@ -67,11 +73,12 @@ public final class ServerMetrics: Sendable {
     static let methods: [HTTPMethod] = [.GET, .HEAD, .PUT, .POST, .DELETE]
 
     public init(
-        statistics: StoreStatistics, maxDataSize: Int? = nil, freeSpace: @escaping @Sendable () -> Int? = { nil },
+        statistics: StoreStatistics, maxDataSize: Int? = nil,
+        fileSystemSpace: @escaping @Sendable () -> (free: Int, size: Int)? = { nil },
         version: String = "", revision: String = ""
     ) {
         self.statistics = statistics
-        self.freeSpace = freeSpace
+        self.fileSystemSpace = fileSystemSpace
         self.process = ProcessMetrics(registry: registry)
         registry.makeGauge(
             descriptor: Self.name("build_info", "", "The running tig: its version and source revision (value 1)"),
@@ -86,6 +93,11 @@ public final class ServerMetrics: Sendable {
         self.dataLimit = registry.makeGauge(descriptor: Self.name("data_limit", "bytes", "--max-data-size: bound of the stored bytes (0: the file system's size)"))
         dataLimit.set(Double(maxDataSize ?? 0))
         self.dataFree = registry.makeGauge(descriptor: Self.name("data_free", "bytes", "Free bytes of the file system holding the data directory"))
+        self.dataSize = registry.makeGauge(descriptor: Self.name("data_size", "bytes", "Size of the file system holding the data directory"))
+        self.ready = registry.makeGauge(descriptor: Self.name("ready", "", "1 while /readyz answers 200: not draining, and the store takes writes"))
+        self.draining = registry.makeGauge(descriptor: Self.name("draining", "", "1 from SIGTERM on, while the pod hands its blocks to its peers"))
+        self.drainLeftBlocks = registry.makeGauge(
+            descriptor: Self.name("drain_left", "blocks", "Blocks the drain could not hand to a peer (lost when the pod exits); 0 until a drain ended"))
         self.peers = registry.makeGauge(descriptor: Self.name("peers", "", "Other pods of the cluster this pod knows"))
         let forwardedName = Self.name("forwarded", "total", "Lookups of blocks this pod does not hold, by outcome")
         var forwarded: [ForwardResult: Counter] = [:]
@@ -128,10 +140,15 @@ public final class ServerMetrics: Sendable {
         forwarded[result]?.increment()
     }
 
-    /// The exposition text, with the store's (and the hot cache's) gauges refreshed first.
-    public func render(hotCacheBytes hot: Int = 0) -> [UInt8] {
+    /// The exposition text, with the store's, the hot cache's and readiness's gauges refreshed first.
+    public func render(hotCacheBytes hot: Int = 0, readiness: Readiness) -> [UInt8] {
         hotCacheBytes.set(Double(hot))
-        if let free = freeSpace() { dataFree.set(Double(free)) }
+        if let space = fileSystemSpace() {
+            dataFree.set(Double(space.free))
+            dataSize.set(Double(space.size))
+        }
+        ready.set(readiness.isReady ? 1.0 : 0.0)
+        draining.set(readiness.isDraining ? 1.0 : 0.0)
         process.refresh()
         blocks.set(Double(statistics.blocks))
         storedBytes.set(Double(statistics.bytes))

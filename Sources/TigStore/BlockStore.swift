@@ -306,12 +306,14 @@ public final class BlockStore: Sendable {
 
     // MARK: - Capacity
 
-    /// Free bytes of the file system holding the data directory (for
-    /// unprivileged writers, as `df` shows them).
-    public var freeSpace: Int? {
+    /// Free bytes (for unprivileged writers) and the size of the file
+    /// system holding the data directory, as `df` shows them.
+    public var fileSystemSpace: (free: Int, size: Int)? {
         var status = statvfs()
         guard fstatvfs(directoryDescriptor, &status) == 0 else { return nil }
-        return Int(clamping: UInt64(status.f_bavail) &* UInt64(status.f_frsize))
+        return (
+            free: Int(clamping: UInt64(status.f_bavail) &* UInt64(status.f_frsize)),
+            size: Int(clamping: UInt64(status.f_blocks) &* UInt64(status.f_frsize)))
     }
 
     /// Whether a write of `reserve` bytes could succeed now: the file system

@@ -9,7 +9,8 @@ import TigOperator
 struct TigOperatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tig-operator",
-        abstract: "Scale a tig Deployment with the Mitosis algorithm: overworked pods divide, expired pods retire.")
+        abstract: "Scale a tig Deployment with the Mitosis algorithm: overworked pods divide, expired pods retire.",
+        version: BuildInfo.versionLine)
 
     @Option(help: "Config file (YAML). Env: TIG_OPERATOR_CONFIG. (default: /etc/tig-operator/config.yaml)")
     var config: String?

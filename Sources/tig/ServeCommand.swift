@@ -124,6 +124,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "After SIGTERM, keep serving (unready) this long so load balancers stop sending traffic first; a second signal cuts it short.")
     var shutdownDelay = DurationArgument(.zero)
 
+    @Option(help: "After a drain that left blocks behind, keep the admin port answering this long before exiting, so a scrape sees tig_drain_left_blocks (at least the scrape interval); a second signal cuts it short.")
+    var drainReportDelay = DurationArgument(.zero)
+
     func validate() throws {
         if let eventLoops, eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
         if let replicas, replicas < 1 { throw ValidationError("--replicas must be at least 1") }
@@ -166,8 +169,8 @@ struct ServeCommand: AsyncParsableCommand {
         let tls = try tlsFiles().map { try TLSIdentity(files: $0, logger: logger) }
         let (host, port) = try Self.listenAddress(listen ?? environment["TIG_LISTEN"], option: "--listen", default: tls != nil ? 443 : 7777)
         let metrics = ServerMetrics(
-            statistics: store.statistics, maxDataSize: store.maxDataSize, freeSpace: { store.freeSpace },
-            version: Tig.version, revision: environment["TIG_REVISION"] ?? "")
+            statistics: store.statistics, maxDataSize: store.maxDataSize, fileSystemSpace: { store.fileSystemSpace },
+            version: BuildInfo.version, revision: BuildInfo.revision)
         let readiness = Readiness(store: store, minimumFreeSpace: minFreeSpace.bytes)
         let authority = APIKeyAuthority(environmentKey: environment["APIKEY"], dataDirectory: dataDirectory, explicitFile: apikeyFile, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops ?? System.coreCount)
@@ -214,14 +217,7 @@ struct ServeCommand: AsyncParsableCommand {
         await cluster?.network.announceDraining()
         await cluster?.rebalancer.drain(until: deadline)
         let remainingDelay = shutdownDelay.duration - drainTimeout.duration + (deadline - ContinuousClock.now)
-        if remainingDelay > .zero {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: remainingDelay) }
-                group.addTask { _ = await signals.next() }
-                await group.next()
-                group.cancelAll()
-            }
-        }
+        await Self.wait(remainingDelay, unlessAnother: signals)
         // Stop accepting; requests in flight finish (within the drain bound).
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await server.shutdown() }
@@ -230,11 +226,28 @@ struct ServeCommand: AsyncParsableCommand {
             group.cancelAll()
         }
         // Blocks written while the first pass ran, or by the last requests.
-        await cluster?.rebalancer.drain(until: deadline)
+        let drained = await cluster?.rebalancer.drain(until: deadline)
         await cluster?.stop()
+        if let drained, drained.left > 0 {
+            logger.warning("drain-incomplete", metadata: [
+                "left": "\(drained.left)", "report-delay": "\(DurationText.format(drainReportDelay.duration))",
+            ])
+            await Self.wait(drainReportDelay.duration, unlessAnother: signals)
+        }
         // Probes and scrapes were answered until here.
         try? await admin.shutdown()
         logger.info("stopped")
+    }
+
+    /// Sleeps for `delay`, or until the next signal if that comes first.
+    private static func wait(_ delay: Duration, unlessAnother signals: ShutdownSignals) async {
+        guard delay > .zero else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: delay) }
+            group.addTask { _ = await signals.next() }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     private func clusterSource(environment: [String: String], port: Int) throws -> PeerDirectory.Source? {

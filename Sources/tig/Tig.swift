@@ -2,16 +2,14 @@ import ArgumentParser
 
 import Foundation
 import TigClient
+import TigCommandLine
 
 @main
 struct Tig: AsyncParsableCommand {
-    /// The release, as the chart's appVersion.
-    static let version = "0.1.0"
-
     static let configuration = CommandConfiguration(
         commandName: "tig",
         abstract: "A content-addressed, self-cleaning HTTP block store.",
-        version: version,
+        version: BuildInfo.versionLine,
         subcommands: [ServeCommand.self, PutCommand.self, GetCommand.self, PushCommand.self, PullCommand.self, VerifyCommand.self, LsCommand.self, KeepaliveCommand.self, SplitCommand.self, JoinCommand.self]
     )
 

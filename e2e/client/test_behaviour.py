@@ -4,16 +4,31 @@ retries across a brief outage, full block URLs, and HTTPS with --cacert,
 SSL_CERT_FILE or --insecure."""
 
 import os
+import re
+import signal
+import subprocess
+from pathlib import Path
 
-from ..pod.server import TigProcess, free_port, make_certificate
+from ..pod.server import TigProcess, free_port, make_certificate, poll
 from .conftest import Client, block_file, corrupt
 
 MISSING = "/" + "ab" * 32 + ".tig"
+REPO = Path(__file__).resolve().parents[2]
+OPERATOR_BIN = os.environ.get("TIG_OPERATOR_BIN", str(REPO / ".build" / "debug" / "tig-operator"))
 
 
-def test_version():
+def test_version_names_the_release_and_the_revision_built():
+    """scripts/test.sh stamps the build with git's commit before building, so
+    in a checkout the revision is the checkout's (maybe marked modified)."""
     result = Client("http://127.0.0.1:1").run("--version")
-    assert result.stdout.decode().strip() == "0.1.0"
+    release, revision = result.stdout.decode().strip().split(" (revision ")
+    assert release == "0.1.0"
+    assert re.fullmatch(r"[0-9a-f]{12}(-modified)?\)", revision), revision
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, cwd=REPO)
+    if head.returncode == 0:
+        assert revision.startswith(head.stdout.strip()), (revision, head.stdout)
+    operator = subprocess.run([OPERATOR_BIN, "--version"], capture_output=True, text=True, check=True)
+    assert operator.stdout.strip() == result.stdout.decode().strip()
 
 
 def test_each_kind_of_failure_has_its_exit_status(server, tig, tmp_path):
@@ -50,6 +65,35 @@ def test_a_read_rides_out_a_server_that_is_not_up_yet(tmp_path):
     assert reading.returncode == 0, err
     assert out == "still here"
     assert first.process.returncode is not None
+
+
+def test_a_push_rides_out_a_server_that_restarts_mid_push(tmp_path):
+    """A pod restarted (or rotated) while a push runs: the requests in flight
+    fail and the server refuses connections for a moment; the push retries
+    and completes, and the tree is whole on the restarted server."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = tmp_path / "data"
+    data.mkdir()
+    source = tmp_path / "source"
+    source.mkdir()
+    for i in range(3000):
+        (source / f"file-{i:04}").write_bytes(f"file {i} of the tree pushed across a restart\n".encode() * 20)
+    with TigProcess("--log-level", "warning", data=str(data), port=port) as first:
+        pushing = Client(url).popen("push", source)
+        poll(lambda: any(name.endswith(".tig") for name in os.listdir(data)), message="the first block of the push")
+        # Frozen with requests in flight, then killed: they fail, and the port refuses.
+        first.process.send_signal(signal.SIGSTOP)
+        assert pushing.poll() is None, "the push ended before the server stopped"
+        first.kill()
+    with TigProcess("--log-level", "warning", data=str(data), port=port):
+        out, err = pushing.communicate(timeout=60)
+        assert pushing.returncode == 0, err
+        root = out.strip()
+        Client(url).run("pull", root, tmp_path / "copy")
+    assert sorted(os.listdir(tmp_path / "copy")) == sorted(os.listdir(source))
+    for name in os.listdir(source):
+        assert (tmp_path / "copy" / name).read_bytes() == (source / name).read_bytes(), name
 
 
 def test_a_full_block_url_names_its_server(server, tig, tmp_path):

@@ -3,6 +3,8 @@ lines a pipeline can parse, flags written as Go durations and Kubernetes
 sizes, and start-up errors that name the address or the file."""
 
 import json
+import os
+import signal
 import re
 import socket
 import subprocess
@@ -10,7 +12,7 @@ import subprocess
 import pytest
 import requests
 
-from .server import TIG_BIN, TigProcess, free_port, metric
+from .server import TIG_BIN, TigProcess, free_port, metric, poll
 
 RFC3339_MS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
@@ -88,17 +90,56 @@ def test_an_unreadable_certificate_is_named(tmp_path):
 
 
 def test_metrics_name_the_build_the_process_and_the_capacity():
-    with TigProcess("--max-data-size", "64MiB", env={"TIG_REVISION": "abc1234"}) as tig:
+    version = subprocess.run([TIG_BIN, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    release, revision = re.fullmatch(r"(\S+) \(revision (\S+)\)", version).groups()
+    with TigProcess("--max-data-size", "64MiB") as tig:
         for _ in range(50):
             assert requests.put(tig.url, data=b"x" * 4096).status_code == 200
         text = requests.get(tig.admin_url + "/metrics").text
-        assert 'tig_build_info{version="0.1.0",revision="abc1234"} 1' in text.replace(", ", ",")
+        assert f'tig_build_info{{version="{release}",revision="{revision}"}} 1' in text.replace(", ", ",")
         for name in ("process_resident_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds",
                      "tig_data_free_bytes"):
             assert metric(tig.admin_url, name) > 0, name
         assert metric(tig.admin_url, "process_resident_memory_bytes") < 1 << 30
         assert metric(tig.admin_url, "tig_data_limit_bytes") == 64 << 20
+        size = metric(tig.admin_url, "tig_data_size_bytes")
+        assert metric(tig.admin_url, "tig_data_free_bytes") < size
+        assert size == os.statvfs(tig.data).f_blocks * os.statvfs(tig.data).f_frsize
         assert "# TYPE process_cpu_seconds_total counter" in text
+
+
+def test_readiness_and_draining_are_gauges_too():
+    """What /readyz answers is also a metric, so an alert can name an unready
+    pod that is not merely draining."""
+    with TigProcess("--shutdown-delay", "60s") as tig:
+        assert (metric(tig.admin_url, "tig_ready"), metric(tig.admin_url, "tig_draining")) == (1, 0)
+        assert metric(tig.admin_url, "tig_drain_left_blocks") == 0
+        tig.process.send_signal(signal.SIGTERM)
+        poll(lambda: metric(tig.admin_url, "tig_draining") == 1, message="tig_draining 1 after SIGTERM")
+        assert requests.get(tig.admin_url + "/readyz").status_code == 503
+        assert metric(tig.admin_url, "tig_ready") == 0
+        tig.process.send_signal(signal.SIGTERM)
+        assert tig.process.wait(timeout=30) == 0
+
+
+def test_a_drain_that_leaves_blocks_is_reported_before_the_pod_exits(tmp_path):
+    """A stopping pod whose only peer is down cannot hand its blocks over:
+    it says how many it leaves in tig_drain_left_blocks and keeps its admin
+    port up for --drain-report-delay so a scrape sees that (a second signal
+    ends the wait)."""
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))
+        peer = f"127.0.0.1:{dead.getsockname()[1]}"
+    with TigProcess("--peers", peer, "--peer-timeout", "200ms", "--drain-timeout", "3s", "--drain-report-delay", "120s") as tig:
+        paths = [requests.put(tig.url, data=f"left {i}".encode()).text for i in range(3)]
+        assert all(path.endswith(".tig") for path in paths), paths
+        tig.process.send_signal(signal.SIGTERM)
+        poll(lambda: " event=drain-incomplete " in tig.log_text(), timeout=30, message="the drain's end")
+        assert re.search(r" event=drain-incomplete .*\bleft=3\b", tig.log_text()), tig.log_text()
+        assert tig.process.poll() is None, "the pod waits for a scrape"
+        assert metric(tig.admin_url, "tig_drain_left_blocks") == 3
+        tig.process.send_signal(signal.SIGTERM)
+        assert tig.process.wait(timeout=30) == 0
 
 
 def test_operations_answer_on_the_admin_port_only():

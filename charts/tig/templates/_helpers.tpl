@@ -249,12 +249,12 @@ Grace period of a terminating tig pod: it must cover the preStop sleep and the
 whole drain, or the kubelet kills the pod before its blocks are handed over.
 */}}
 {{- define "tig.terminationGracePeriodSeconds" -}}
-{{- $needed := add .Values.preStopSleepSeconds (include "tig.durationSeconds" .Values.serve.drainTimeout) }}
+{{- $needed := add .Values.preStopSleepSeconds (include "tig.durationSeconds" .Values.serve.drainTimeout) (include "tig.durationSeconds" .Values.serve.drainReportDelay) }}
 {{- $explicit := .Values.terminationGracePeriodSeconds }}
 {{- if kindIs "invalid" $explicit }}
 {{- add $needed 10 }}
 {{- else if le (int $explicit) (int $needed) }}
-{{- fail (printf "terminationGracePeriodSeconds (%d) must be larger than preStopSleepSeconds + serve.drainTimeout (%d s)" (int $explicit) (int $needed)) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be larger than preStopSleepSeconds + serve.drainTimeout + serve.drainReportDelay (%d s)" (int $explicit) (int $needed)) }}
 {{- else }}
 {{- $explicit }}
 {{- end }}
