@@ -152,10 +152,11 @@ class Server:
     dir: Path
     host: str = "127.0.0.1"
     admin_port: int | None = None  # tig's metrics, probes and listing
+    scheme: str = "http"
 
     @property
     def url(self):
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
 
 # ------------------------------------------------------------- HTTP bits
@@ -367,10 +368,12 @@ class Bench:
         srv.admin_port = admin_port
         return srv
 
-    def start_nginx(self, root):
+    def start_nginx(self, root, tls=None):
+        """nginx serving `root`; with `tls` (certificate, key) over HTTPS."""
         wd = self.workdir("nginx")
         port = free_port()
-        conf = NGINX_CONF.format(dir=wd, port=port, root=root)
+        ssl = "" if tls is None else f" ssl;\n        ssl_certificate {tls[0]};\n        ssl_certificate_key {tls[1]}"
+        conf = NGINX_CONF.format(dir=wd, port=port, root=root, ssl=ssl)
         (wd / "nginx.conf").write_text(conf)
         return self.start("nginx", ["nginx", "-p", str(wd), "-c", str(wd / "nginx.conf"),
                                     "-e", str(wd / "error.log")], port, wd)
@@ -579,7 +582,7 @@ http {{
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
     server {{
-        listen 127.0.0.1:{port} reuseport backlog=4096;
+        listen 127.0.0.1:{port} reuseport backlog=4096{ssl};
         root {root};
         location / {{
             # the headers tig sends, so both answers carry about the same bytes
@@ -593,15 +596,134 @@ http {{
 
 # ------------------------------------------------------------ benchmarks
 
+def mean_of_passes(runs):
+    """One result for several passes of the same run: the last pass's
+    record with rates (and latency percentiles) averaged over all passes."""
+    merged = dict(runs[-1], passes=len(runs))
+    for key in ("rps", "payload_mbps", "wire_mbps", "p50_us", "p99_us", "user_us", "sys_us"):
+        if all(key in run for run in runs):
+            merged[key] = sum(run[key] for run in runs) / len(runs)
+    return merged
+
+
+def alternate(b, label, servers, path, size, passes=2, conns=None, threads=None, seconds=None):
+    """`passes` runs per server, alternating tig and the reference (so a
+    drift of the machine hits both), averaged."""
+    c = b.cfg
+    runs = {srv.kind: [] for srv in servers}
+    for _ in range(passes):
+        for srv in servers:
+            pids = server_pids(srv)
+            cpu = {}
+            result = b.wrk(label, srv.kind, srv.url + path, seconds=seconds or c.seconds,
+                           conns=conns or c.connections, threads=threads or c.threads, body_size=size,
+                           before_run=lambda: cpu.update(start=cpu_ticks(pids)))
+            user, system = (after - before for after, before in zip(cpu_ticks(pids), cpu["start"]))
+            tick = os.sysconf("SC_CLK_TCK")
+            result["user_us"] = user / tick / result["requests"] * 1e6
+            result["sys_us"] = system / tick / result["requests"] * 1e6
+            runs[srv.kind].append(result)
+    return {kind: mean_of_passes(results) for kind, results in runs.items()}
+
+
+def server_pids(srv):
+    """The processes that serve: tig's one, or nginx's master and workers."""
+    if srv.kind != "nginx":
+        return [srv.proc.pid]
+    master = srv.proc.pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [master, *map(int, children)]
+
+
+def cpu_ticks(pids):
+    """(user, system) clock ticks the processes have used so far."""
+    user = system = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        user, system = user + int(fields[11]), system + int(fields[12])
+    return user, system
+
+
 def bench_get(b):
     """GET 1 KiB and 1 MiB: tig vs nginx, same bytes, same wrk settings."""
-    c = b.cfg
     tig, nginx, paths = b.shared()
     for key, size in (("1k", KIB), ("1m", MIB)):
-        for srv in (tig, nginx):
-            b.res[f"get_{key}_{srv.kind}"] = b.wrk(
-                f"GET {key}", srv.kind, srv.url + paths[key], seconds=c.seconds,
-                conns=c.connections, threads=c.threads, body_size=size)
+        for kind, result in alternate(b, f"GET {key}", (tig, nginx), paths[key], size).items():
+            b.res[f"get_{key}_{kind}"] = result
+
+
+def bench_tls(b):
+    """GET 1 KiB over TLS: tig (NIOSSL) and nginx (OpenSSL) with the same
+    self-signed certificate and key, keep-alive (one handshake per connection)."""
+    wd = b.workdir("tls")
+    key, cert = wd / "tls.key", wd / "tls.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    tig = b.start_tig("tls", extra=("--tls-key", str(key), "--tls-cert", str(cert)))
+    tig.scheme = "https"
+    data = os.urandom(KIB)
+    path = block_path(data)
+    root = b.workdir("nginx-tls-root")
+    (root / path[1:]).write_bytes(data)
+    os.chmod(root / path[1:], 0o444)
+    put = subprocess.run(["curl", "-sk", "--data-binary", f"@{root / path[1:]}", "-X", "PUT", tig.url + "/"],
+                         capture_output=True, text=True, timeout=30)
+    if put.stdout.strip() != path:
+        raise BenchError(f"tig PUT over TLS answered {put.stdout!r}, expected {path}")
+    nginx = b.start_nginx(root, tls=(cert, key))
+    nginx.scheme = "https"
+    try:
+        for kind, result in alternate(b, "GET 1k TLS", (tig, nginx), path, KIB).items():
+            b.res[f"tls_1k_{kind}"] = result
+    finally:
+        b.stop(tig)
+        b.stop(nginx)
+
+
+def open_idle_connections(port, count, path):
+    """`count` keep-alive connections that each had one GET answered, then
+    stay open and idle."""
+    sockets = []
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer) < answer.index(b"\r\n\r\n") + 4 + KIB:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise BenchError(f"a connection to {port} closed before its answer")
+            answer += chunk
+        sockets.append(s)
+    return sockets
+
+
+def rss_kib(pids):
+    return sum(proc_status(pid)["VmRSS"] for pid in pids)
+
+
+def bench_idle(b):
+    """RSS at idle and with BENCH_IDLE_CONNECTIONS (1,000) idle keep-alive
+    connections open, tig vs nginx (master and workers)."""
+    import resource
+    count = env_num("BENCH_IDLE_CONNECTIONS", 1000)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * count + 256)), hard))
+    tig, nginx, paths = b.shared()
+    for srv, pids in ((tig, server_pids(tig)), (nginx, server_pids(nginx))):
+        http_request(srv.port, "GET", paths["1k"])
+        time.sleep(0.5)
+        idle = rss_kib(pids)
+        sockets = open_idle_connections(srv.port, count, paths["1k"])
+        try:
+            time.sleep(1.0)
+            loaded = rss_kib(pids)
+        finally:
+            for s in sockets:
+                s.close()
+        b.res[f"idle_{srv.kind}"] = {"connections": count, "idle_kib": idle, "loaded_kib": loaded}
+        log(f"  {srv.kind}: RSS idle {idle / KIB:.1f} MiB, with {count} idle connections {loaded / KIB:.1f} MiB")
 
 
 def bench_latency(b):
@@ -938,12 +1060,36 @@ def rows_get(b):
     if t and rg:
         out.append(Row(f"GET 1 KiB ({cc})", f_rps(t), "redis GET 1 KiB (context)",
                        f"{rg['rps']:,.0f} req/s", ratio(t["rps"], rg["rps"])))
+    if t and n and "user_us" in t:
+        out.append(Row("server CPU per GET 1 KiB, user + system", f"{t['user_us']:.1f} + {t['sys_us']:.1f} µs",
+                       "nginx (workers)", f"{n['user_us']:.1f} + {n['sys_us']:.1f} µs",
+                       ratio(t["user_us"] + t["sys_us"], n["user_us"] + n["sys_us"])))
     t, n = r.get("get_1m_tig"), r.get("get_1m_nginx")
     if t and n:
         out.append(Row(f"GET 1 MiB ({cc})", f"{f_rps(t)} · {t['payload_mbps']:,.0f} MB/s",
                        "nginx GET 1 MiB", f"{f_rps(n)} · {n['payload_mbps']:,.0f} MB/s",
                        ratio(t["rps"], n["rps"])))
     return out
+
+
+def rows_tls(b):
+    r, c = b.res, b.cfg
+    t, n = r.get("tls_1k_tig"), r.get("tls_1k_nginx")
+    if not t or not n:
+        return []
+    return [Row(f"GET 1 KiB over TLS (c={c.connections} t={c.threads})", f_rps(t), "nginx, same certificate",
+                f_rps(n), ratio(t["rps"], n["rps"]), "≥ 1.00×", verdict(t["rps"] >= n["rps"]))]
+
+
+def rows_idle(b):
+    t, n = b.res.get("idle_tig"), b.res.get("idle_nginx")
+    if not t:
+        return []
+    growth = t["loaded_kib"] - t["idle_kib"]
+    reference = (f"{n['idle_kib'] / KIB:,.1f} → {n['loaded_kib'] / KIB:,.1f} MiB" if n else "")
+    return [Row(f"RSS idle → {t['connections']:,} idle keep-alive connections",
+                f"{t['idle_kib'] / KIB:,.1f} → {t['loaded_kib'] / KIB:,.1f} MiB (+{growth / KIB:,.1f})",
+                "nginx (master + workers)" if n else "", reference, "—", "≤ +64 MiB", verdict(growth <= 64 * KIB))]
 
 
 def rows_latency(b):
@@ -1047,6 +1193,8 @@ def rows_client(b):
 BENCHMARKS = {
     "get": (bench_get, rows_get, "GET 1 KiB and 1 MiB, tig vs nginx"),
     "latency": (bench_latency, rows_latency, "single-connection GET 1 KiB p50/p99"),
+    "tls": (bench_tls, rows_tls, "GET 1 KiB over TLS, tig vs nginx with the same certificate"),
+    "idle": (bench_idle, rows_idle, "RSS at idle and with 1,000 idle keep-alive connections"),
     "redis": (bench_redis, lambda b: [], "redis-benchmark GET/SET 1 KiB (context)"),
     "put-1k": (bench_put_1k, rows_put, "PUT 1 KiB distinct bodies"),
     "put-1m": (bench_put_1m, lambda b: [], "PUT 1 MiB distinct bodies"),

@@ -71,12 +71,45 @@ public struct BlockAddress: Hashable, Sendable, Comparable, CustomStringConverti
     public static let pathLength = 69
 
     /// The file name in the data directory: `<64 hex>.tig`.
-    public var fileName: String { withFileName { String(cString: $0) } }
+    public var fileName: String { spelled(prefix: "", suffix: ".tig") }
 
     /// The path clients use: `/<64 hex>.tig`.
-    public var path: String { "/" + fileName }
+    public var path: String { spelled(prefix: "/", suffix: ".tig") }
 
-    public var hex: String { String(fileName.dropLast(4)) }
+    public var hex: String { spelled(prefix: "", suffix: "") }
+
+    /// `prefix`, the 64 hex digits, `suffix`, in one allocation: every
+    /// answer spells its address (path, ETag), so this is on the hot path.
+    private func spelled(prefix: StaticString, suffix: StaticString) -> String {
+        let count = prefix.utf8CodeUnitCount + 64 + suffix.utf8CodeUnitCount
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+            writeHex(into: UnsafeMutableBufferPointer(rebasing: buffer[prefix.utf8CodeUnitCount...]))
+            UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[(prefix.utf8CodeUnitCount + 64)...])
+                .copyMemory(from: UnsafeRawBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount))
+            return count
+        }
+    }
+
+    /// The 64 lowercase hex digits, most significant first, into `buffer` (at least 64 bytes).
+    private func writeHex(into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        for wordIndex in 0..<4 {
+            let word = self.word(wordIndex)
+            for nibbleIndex in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * nibbleIndex)) & 0xF
+                buffer[wordIndex * 16 + nibbleIndex] = nibble < 10 ? nibble + 48 : nibble + 87
+            }
+        }
+    }
+
+    private func word(_ index: Int) -> UInt64 {
+        switch index {
+        case 0: words.0
+        case 1: words.1
+        case 2: words.2
+        default: words.3
+        }
+    }
 
     public var description: String { path }
 
@@ -118,18 +151,13 @@ extension BlockAddress {
     /// Calls `body` with the NUL-terminated file name `<64 hex>.tig`, built on
     /// the stack: the hot read path does not allocate a String per request.
     public func withFileName<Result>(_ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
-        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: 69) { buffer in
-            for (wordIndex, word) in [words.0, words.1, words.2, words.3].enumerated() {
-                for nibbleIndex in 0..<16 {
-                    let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * nibbleIndex)) & 0xF
-                    buffer[wordIndex * 16 + nibbleIndex] = CChar(bitPattern: nibble < 10 ? nibble + 48 : nibble + 87)
-                }
-            }
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 69) { buffer in
+            writeHex(into: buffer)
             for (offset, byte) in ".tig".utf8.enumerated() {
-                buffer[64 + offset] = CChar(bitPattern: byte)
+                buffer[64 + offset] = byte
             }
             buffer[68] = 0
-            return try body(UnsafePointer(buffer.baseAddress!))
+            return try buffer.withMemoryRebound(to: CChar.self) { try body(UnsafePointer($0.baseAddress!)) }
         }
     }
 

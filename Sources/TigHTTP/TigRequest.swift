@@ -37,8 +37,10 @@ struct BodyFraming {
     var hasBody: Bool { isChunked || (declaredLength ?? 0) > 0 }
 
     init(_ headers: HTTPHeaders) throws(HTTPFailure) {
-        let codings = headers[canonicalForm: "transfer-encoding"]
-        if !codings.isEmpty {
+        // `contains` first: most requests have neither header, and the
+        // canonical (comma-split) form is costly to build.
+        if headers.contains(name: "transfer-encoding") {
+            let codings = headers[canonicalForm: "transfer-encoding"]
             // Only plain `chunked`: any other coding (`gzip, chunked`,
             // `identity`) would store bytes other than the ones sent.
             guard codings.count == 1, codings[0].lowercased() == "chunked" else {
@@ -49,6 +51,10 @@ struct BodyFraming {
             return
         }
         isChunked = false
+        guard headers.contains(name: "content-length") else {
+            declaredLength = nil
+            return
+        }
         let lengths = headers[canonicalForm: "content-length"]
         guard let first = lengths.first else {
             declaredLength = nil

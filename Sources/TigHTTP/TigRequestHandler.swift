@@ -38,6 +38,8 @@ final class TigRequestHandler: ChannelInboundHandler {
     private var deferred = CircularBuffer<HTTPServerRequestPart>()
     /// A part is being handled: a request arriving now is re-entrant.
     private var dispatching = false
+    /// The client's address as text, spelled once per connection (not per request).
+    private var remoteIP: String??
     private var resumeScheduled = false
 
     init(server: ServerContext, listener: Listener, timeouts: ConnectionTimeoutHandler) {
@@ -128,7 +130,8 @@ final class TigRequestHandler: ChannelInboundHandler {
         do {
             let framing = try BodyFraming(head.headers)
             hasBody = framing.hasBody
-            let request = try admit(head, framing: framing, remoteIP: context.channel.remoteAddress?.ipAddress)
+            if remoteIP == nil { remoteIP = .some(context.channel.remoteAddress?.ipAddress) }
+            let request = try admit(head, framing: framing, remoteIP: remoteIP ?? nil)
             let exchange = Exchange(request: request, writer: writer, server: server)
             if request.expectsBody {
                 let large = framing.declaredLength.map { $0 >= UInt64(BackgroundHasher.minimumBodySize) } ?? framing.isChunked
