@@ -18,6 +18,11 @@ import TigStore
 /// wins, and are removed here, so that later writes find them at their new
 /// place; what was written here in between is passed on first (see
 /// `settle`).
+///
+/// With `--replicas` above 1, a pod that stays a home of a content block
+/// also copies it to the homes the block gained since the last clean pass
+/// (a home lost to a crash is replaced by the next in rank): the cluster
+/// returns to R copies without a read having to find the gap.
 public final class Rebalancer: Sendable {
     private let store: BlockStore
     private let directory: PeerDirectory
@@ -30,9 +35,13 @@ public final class Rebalancer: Sendable {
     /// Content blocks already handed over while draining (they stay here;
     /// later passes skip them).
     private let handedOver = NIOLockedValueBox(Set<BlockAddress>())
-    /// A background pass under way, and the candidates of the last pass
-    /// that left nothing behind, with when it ran.
-    private let background = NIOLockedValueBox<(running: Bool, clean: [Peer]?, at: NIODeadline)>((false, nil, .distantPast))
+    /// A background pass under way; the candidates of the last pass that
+    /// left nothing behind, with when it ran; and every candidate seen
+    /// since (none dropped, also through failed passes, so they are tried
+    /// again): a block's homes among those are where its copies were, and
+    /// a home it has now but not there is one it gained by a loss.
+    private let background = NIOLockedValueBox<(running: Bool, clean: [Peer]?, at: NIODeadline, seenSince: [Peer]?)>(
+        (false, nil, .distantPast, nil))
 
     /// Blocks in flight at once: the bound on what a move costs the cluster.
     static let concurrency = 16
@@ -64,8 +73,15 @@ public final class Rebalancer: Sendable {
     /// again every `recheck` for blocks written meanwhile by pods that had
     /// not learned it yet.
     public func membershipRefreshed(settled: TimeAmount, recheck: TimeAmount, leaving: Bool) {
-        guard !leaving, !directory.changed(within: settled) else { return }
+        guard !leaving else { return }
         let candidates = network.candidates(directory.membership, local: directory.identity, leaving: false)
+        let previous = background.withLockedValue { state in
+            var seen = state.seenSince ?? []
+            seen += candidates.filter { !seen.contains($0) }
+            state.seenSince = seen
+            return seen
+        }
+        guard !directory.changed(within: settled) else { return }
         let now = NIODeadline.now()
         let starts = background.withLockedValue { state in
             guard !state.running, state.clean != candidates || now - state.at >= recheck else { return false }
@@ -74,10 +90,10 @@ public final class Rebalancer: Sendable {
         }
         guard starts else { return }
         Task {
-            let report = await pass(leaving: false, until: .now + .seconds(600))
+            let report = await pass(leaving: false, placedBefore: previous, until: .now + .seconds(600))
             background.withLockedValue { state in
                 state.running = false
-                state.clean = report.failed == 0 ? candidates : nil
+                if report.failed == 0 { (state.clean, state.seenSince) = (candidates, candidates) }
                 state.at = .now()
             }
         }
@@ -92,28 +108,46 @@ public final class Rebalancer: Sendable {
         return report
     }
 
+    /// What a handover is for, and so what becomes of the block here.
+    private enum Purpose {
+        /// Homed elsewhere now: removed here once a home has it.
+        case move
+        /// This pod leaves: kept until it exits, remembered as handed over.
+        case drain
+        /// Still homed here too: a copy for a home it gained.
+        case copy
+    }
+
     /// Moves what is not at its homes; passes repeat, so blocks written
-    /// during one go in the next.
-    private func pass(leaving: Bool, until deadline: ContinuousClock.Instant) async -> Report {
+    /// during one go in the next. With `placedBefore`, the first round also
+    /// copies content blocks to homes they gained since that placement.
+    private func pass(leaving: Bool, placedBefore previous: [Peer]? = nil, until deadline: ContinuousClock.Instant) async -> Report {
         var report = Report()
         let started = ContinuousClock.now
         let local = directory.identity
+        var firstRound = true
         while ContinuousClock.now < deadline {
             let done = handedOver.withLockedValue { $0 }
             // A leaving pod learns of pods that left before it first.
             let membership = leaving ? directory.refresh() : directory.membership
             let candidates = network.candidates(membership, local: local, leaving: leaving)
-            let moves = ((try? store.list()) ?? []).compactMap { entry -> (BlockStore.Entry, [Peer])? in
+            let copyingFrom = firstRound && replicas > 1 ? previous : nil
+            firstRound = false
+            let moves = ((try? store.list()) ?? []).compactMap { entry -> (BlockStore.Entry, [Peer], Purpose)? in
                 guard !done.contains(entry.address) else { return nil }
                 let homes = Placement.homes(of: entry.address, among: candidates, replicas: replicas)
-                return homes.contains { $0 == local } ? nil : (entry, homes)
+                guard homes.contains(where: { $0 == local }) else { return (entry, homes, leaving ? .drain : .move) }
+                guard let copyingFrom, entry.kind == .content else { return nil }
+                let before = Placement.homes(of: entry.address, among: copyingFrom, replicas: replicas)
+                let gained = homes.filter { $0 != local && !before.contains($0) }
+                return gained.isEmpty ? nil : (entry, gained, .copy)
             }
             guard !moves.isEmpty else { break }
             guard !candidates.isEmpty else {
                 logger.warning("drain-no-peer", metadata: ["blocks": "\(moves.count)"])
                 break
             }
-            let moved = await push(moves, keepingContent: leaving, until: deadline)
+            let moved = await push(moves, until: deadline)
             report.blocks += moved.blocks
             report.bytes += moved.bytes
             report.failed += moved.failed
@@ -136,16 +170,18 @@ public final class Rebalancer: Sendable {
         case failed
     }
 
-    private func push(_ moves: [(BlockStore.Entry, [Peer])], keepingContent: Bool, until deadline: ContinuousClock.Instant) async -> Report {
+    private func push(_ moves: [(BlockStore.Entry, [Peer], Purpose)], until deadline: ContinuousClock.Instant) async -> Report {
         await withTaskGroup(of: Handover.self) { group in
             var report = Report()
             var pending = moves[...]
+            // A pass is a drain (every block) or a rebalance (none is).
+            let counter = moves.contains { $0.2 == .drain } ? metrics.drained : metrics.rebalanced
             func collect(_ handover: Handover) {
                 switch handover {
                 case .handed(let bytes):
                     report.blocks += 1
                     report.bytes += bytes
-                    (keepingContent ? metrics.drained : metrics.rebalanced).increment()
+                    counter.increment()
                     if report.blocks % 1000 == 0 {
                         logger.info("moving", metadata: ["moved": "\(report.blocks)", "of": "\(moves.count)"])
                     }
@@ -155,8 +191,8 @@ public final class Rebalancer: Sendable {
                     report.failed += 1
                 }
             }
-            while let (entry, homes) = pending.popFirst(), ContinuousClock.now < deadline {
-                group.addTask { await self.hand(entry.address, to: homes, keepingContent: keepingContent) }
+            while let (entry, homes, purpose) = pending.popFirst(), ContinuousClock.now < deadline {
+                group.addTask { await self.hand(entry.address, to: homes, for: purpose) }
                 if moves.count - pending.count >= Self.concurrency, let handover = await group.next() {
                     collect(handover)
                 }
@@ -170,7 +206,7 @@ public final class Rebalancer: Sendable {
 
     /// Hands one block to its homes: content to every home (done when one
     /// took it), a key slot to the primary.
-    private func hand(_ address: BlockAddress, to homes: [Peer], keepingContent: Bool) async -> Handover {
+    private func hand(_ address: BlockAddress, to homes: [Peer], for purpose: Purpose) async -> Handover {
         guard let file = try? store.openStored(address) else { return .vanished }
         defer { file.close() }
         let key = apiKey().map { "apikey=" + QueryParameters.percentEncoded($0) }
@@ -200,10 +236,10 @@ public final class Rebalancer: Sendable {
             }
         }
         guard stored else { return .failed }
-        if keepingContent {
-            handedOver.withLockedValue { _ = $0.insert(address) }
-        } else {
-            _ = try? store.evict(address, ifStill: file)
+        switch purpose {
+        case .move: _ = try? store.evict(address, ifStill: file)
+        case .drain: handedOver.withLockedValue { _ = $0.insert(address) }
+        case .copy: break
         }
         return .handed(bytes: file.size)
     }

@@ -378,3 +378,9 @@ def replicas_survive_a_lost_pod(cluster: DiskCluster, blocks: int = 300) -> None
                and verify_all(survivor_urls, written.items()[:5]).failed == 0, timeout=60)
     later = verify_all(survivor_urls, content.items() + written.items())
     assert later.failed == 0, f"after the survivors refreshed their peers: {later.summary()}"
+
+    # The survivors restore two copies of what the lost pod held: each
+    # block it shared with one survivor is copied to the other.
+    every = paths + [p for p, _ in written.items()]
+    wait_until("every block on both survivors again",
+               lambda: not not_exactly(placement(cluster, every, survivors), 2), timeout=60)
