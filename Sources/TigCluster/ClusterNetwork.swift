@@ -58,7 +58,7 @@ public final class ClusterNetwork: PeerNetwork {
     }
 
     public func fallback(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<Peer?> {
-        fallbackPeers(for: address, excluding: asked, degraded: degraded, on: eventLoop).flatMap { peers in
+        fallbackPeers(for: address, excluding: asked, degraded: degraded, askingDown: hasDrainingPeer, on: eventLoop).flatMap { peers in
             self.firstHolder(of: address, among: peers, on: eventLoop).map { found in
                 if case .holder(let peer) = found { peer } else { nil }
             }
@@ -66,7 +66,9 @@ public final class ClusterNetwork: PeerNetwork {
     }
 
     public func slotHolder(of address: BlockAddress, excluding asked: [Peer], on eventLoop: any EventLoop) -> EventLoopFuture<SlotHolder> {
-        fallbackPeers(for: address, excluding: asked, degraded: false, on: eventLoop).flatMap { peers in
+        // Never members marked down: a slot's member is waited on for long
+        // (`slotProbeTimeout`), which a dead one would cost every operation.
+        fallbackPeers(for: address, excluding: asked, degraded: false, askingDown: false, on: eventLoop).flatMap { peers in
             // A draining member may hold any slot until its last handover
             // pass ends and it says it is gone, also once its listener is
             // closed: it is always asked, and its refusal is no "not here".
@@ -94,9 +96,15 @@ public final class ClusterNetwork: PeerNetwork {
 
     /// Who else may hold `address`: in a steady cluster only the primary
     /// home before the last change, which may not have handed it over yet;
-    /// right after a change, or when a home failed, every member.
-    private func fallbackPeers(for address: BlockAddress, excluding asked: [Peer], degraded: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<[Peer]> {
-        guard degraded || directory.changed(within: settling) else {
+    /// right after a change, while a member drains, or when a home failed,
+    /// every member. A drain can outlast the settling window, and the
+    /// draining pod hands each block to the home under its own view of the
+    /// members, which under load (a peer marked down by a timeout) may not
+    /// be this pod's: so while one drains, a miss asks everyone.
+    private func fallbackPeers(
+        for address: BlockAddress, excluding asked: [Peer], degraded: Bool, askingDown: Bool, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<[Peer]> {
+        guard degraded || isUnsettled else {
             guard let primary = previousPrimary(of: address), !asked.contains(primary) else {
                 return eventLoop.makeSucceededFuture([])
             }
@@ -104,14 +112,30 @@ public final class ClusterNetwork: PeerNetwork {
         }
         // Right after a change the members may not agree yet on who is in
         // the cluster: re-resolve (at most every `missRefresh`, shared by
-        // concurrent lookups), then ask every member not asked yet.
+        // concurrent lookups), then ask every member not asked yet. Members
+        // marked down are left out unless `askingDown` (reads while another
+        // member drains): a connect that timed out on two loaded cores marks
+        // a live peer down until its next announcement, which can leave the
+        // draining pod as the only one asked, and it has already handed the
+        // block on. A truly dead member then costs a read that missed
+        // everywhere one probe timeout, only while a drain lasts.
         return directory.refreshIfOlder(than: Self.missRefresh, on: eventLoop).map { membership in
-            membership.peers.filter { !asked.contains($0) && !membership.down.contains($0) }
+            membership.peers.filter { !asked.contains($0) && (askingDown || !membership.down.contains($0)) }
         }
     }
 
     public func mayBeMoving(_ address: BlockAddress) -> Bool {
-        directory.changed(within: settling) || previousPrimary(of: address) != nil
+        isUnsettled || previousPrimary(of: address) != nil
+    }
+
+    /// The members changed within the settling window, or one is draining.
+    private var isUnsettled: Bool {
+        directory.changed(within: settling) || hasDrainingPeer
+    }
+
+    /// Another member than this pod is draining.
+    private var hasDrainingPeer: Bool {
+        !directory.membership.draining.subtracting([directory.identity].compactMap { $0 }).isEmpty
     }
 
     /// The primary of `address` before the last change, when that was

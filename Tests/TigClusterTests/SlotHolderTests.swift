@@ -58,11 +58,43 @@ import TigStore
         }
     }
 
+    /// A drain can outlast the settling window, and the draining pod hands a
+    /// block to the home under its own view of the members: a read that
+    /// missed at the homes asks every member while one drains.
+    @Test func whileAMemberDrainsAMissAsksEveryMember() async throws {
+        try await Harness.with([.absent, .absent, .holds]) { harness in
+            // An address whose primary before the drain was not the holder,
+            // so only asking everyone can find it.
+            let address = try #require((0..<100).lazy.map { _ in BlockAddress.random() }
+                .first { Rendezvous.winner(among: harness.peers, for: $0) != harness.peers[2] })
+            harness.drains(1)
+            let found = try await harness.network.fallback(
+                for: address, excluding: [harness.peers[0]], degraded: false, on: harness.group.next()).get()
+            #expect(found == harness.peers[2])
+            #expect(harness.network.mayBeMoving(address))
+        }
+    }
+
+    /// A live member marked down (a connect that timed out under load) is
+    /// still asked by a read that missed while another member drains.
+    @Test func whileAMemberDrainsAReadAsksAMemberMarkedDownToo() async throws {
+        try await Harness.with([.absent, .holds, .absent]) { harness in
+            harness.drains(2)
+            harness.directory.unreachable(harness.peers[1])
+            let found = try await harness.network.fallback(
+                for: harness.address, excluding: [harness.peers[0]], degraded: false, on: harness.group.next()).get()
+            #expect(found == harness.peers[1])
+        }
+    }
+
     @Test func aSteadyClusterAsksNobody() async throws {
         try await Harness.with([.holds, .holds, .holds]) { harness in
             let holder = try await harness.slotHolder(excluding: [0])
             #expect(holder == .nowhere)
             #expect((0..<3).allSatisfy { harness.probes($0) == 0 }, "no member drains and nothing changed: no probe")
+            let found = try await harness.network.fallback(
+                for: harness.address, excluding: [], degraded: false, on: harness.group.next()).get()
+            #expect(found == nil && (0..<3).allSatisfy { harness.probes($0) == 0 }, "a miss in a steady cluster asks nobody else")
         }
     }
 }
