@@ -19,8 +19,15 @@ extension BlockStore {
     /// touched since. Called before the write takes its own address lock
     /// (eviction locks each candidate). Concurrent writes may each find the
     /// same room: the bound can be overshot by the writes in flight.
+    /// Whether `bytes` more would pass `--max-data-size`: a counter read, so
+    /// a write asks this before anything that costs a system call.
+    func needsRoom(for bytes: Int) -> Bool {
+        guard let limit = maxDataSize else { return false }
+        return statistics.bytes + bytes > limit
+    }
+
     func makeRoom(for bytes: Int, keeping kept: BlockAddress) throws {
-        guard let limit = maxDataSize, statistics.bytes + bytes > limit else { return }
+        guard needsRoom(for: bytes), let limit = maxDataSize else { return }
         guard bytes <= limit else { throw StoreError("store \(bytes) bytes within --max-data-size", code: ENOSPC) }
         var skipped: [(BlockAddress, WallTime)] = []
         defer {

@@ -200,7 +200,9 @@ public final class BlockStore: Sendable {
     @discardableResult
     public func storeContent(_ body: IncomingBlock) throws -> BlockAddress {
         let address = body.address
-        if !holds(address) { try makeRoom(for: body.size, keeping: address) }
+        // (A block stored again needs no room; whether it is here costs a
+        // system call, asked only when room is short.)
+        if needsRoom(for: body.size), !holds(address) { try makeRoom(for: body.size, keeping: address) }
         try locks.withLock(address) {
             try linkContentLocked(body, at: address)
         }
