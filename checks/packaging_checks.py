@@ -9,6 +9,7 @@ counts them, and the exit status is 1 if any failed.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import os
 import re
@@ -514,8 +515,28 @@ def check_dockerfiles() -> str:
     smoke = re.search(r'^RUNTIME_PACKAGES="([^"]+)"', SMOKE_TEST.read_text(), re.M)
     if not installed or not smoke or set(installed[1].split()) != set(smoke[1].split()):
         findings.append("checks/container-smoke.sh's RUNTIME_PACKAGES differ from the Dockerfile's runtime packages")
+    findings += copies_outside_the_build_context()
     expect(findings)
-    return "hadolint clean, Dockerfile.runtime has the same runtime contract"
+    return "hadolint clean, Dockerfile.runtime has the same runtime contract, every COPY source is in the build context"
+
+
+def copies_outside_the_build_context() -> list[str]:
+    """The Dockerfile's COPY sources that .dockerignore (everything out, then
+    `!path` lines let paths back in) keeps out of the build context: such a
+    build fails at that COPY, which hadolint does not see."""
+    admitted = [line[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines() if line.startswith("!")]
+    findings = []
+    for line in (REPO / "Dockerfile").read_text().splitlines():
+        words = line.split()
+        if not words or words[0] != "COPY" or any(word.startswith("--from") for word in words):
+            continue
+        for source in words[1:-1]:
+            source = source.rstrip("/").removeprefix("./")
+            # A glob source (`Package.*`) needs some admitted path it matches.
+            if not any(fnmatch.fnmatch(source, pattern) or fnmatch.fnmatch(pattern, source) or source.startswith(pattern + "/")
+                       for pattern in admitted):
+                findings.append(f"Dockerfile copies {source}, which .dockerignore keeps out of the build context")
+    return findings
 
 
 def checkov_skips() -> list[str]:

@@ -114,13 +114,15 @@ public final class ClusterNetwork: PeerNetwork {
         // the cluster: re-resolve (at most every `missRefresh`, shared by
         // concurrent lookups), then ask every member not asked yet. Members
         // marked down are left out unless `askingDown` (reads while another
-        // member drains): a connect that timed out on two loaded cores marks
+        // member drains) and they are not draining themselves (gone): a connect that timed out on two loaded cores marks
         // a live peer down until its next announcement, which can leave the
         // draining pod as the only one asked, and it has already handed the
         // block on. A truly dead member then costs a read that missed
         // everywhere one probe timeout, only while a drain lasts.
         return directory.refreshIfOlder(than: Self.missRefresh, on: eventLoop).map { membership in
-            membership.peers.filter { !asked.contains($0) && (askingDown || !membership.down.contains($0)) }
+            membership.peers.filter { peer in
+                !asked.contains(peer) && (!membership.down.contains(peer) || (askingDown && !membership.draining.contains(peer)))
+            }
         }
     }
 
@@ -133,9 +135,12 @@ public final class ClusterNetwork: PeerNetwork {
         directory.changed(within: settling) || hasDrainingPeer
     }
 
-    /// Another member than this pod is draining.
+    /// Another member than this pod is draining and still answers: a pod
+    /// that crashed counts as draining for a while after it left DNS, and
+    /// is down then; it holds nothing anyone can read.
     private var hasDrainingPeer: Bool {
-        !directory.membership.draining.subtracting([directory.identity].compactMap { $0 }).isEmpty
+        let membership = directory.membership
+        return membership.draining.contains { $0 != directory.identity && !membership.down.contains($0) }
     }
 
     /// The primary of `address` before the last change, when that was

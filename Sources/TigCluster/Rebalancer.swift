@@ -22,7 +22,9 @@ import TigStore
 /// With `--replicas` above 1, a pod that stays a home of a content block
 /// also copies it to the homes the block gained since the last clean pass
 /// (a home lost to a crash is replaced by the next in rank): the cluster
-/// returns to R copies without a read having to find the gap.
+/// returns to R copies without a read having to find the gap. Copies follow
+/// the members as the cluster's DNS (or list) names them, not the down
+/// marks of the moment, so a peer that timed out once is not replaced.
 public final class Rebalancer: Sendable {
     private let store: BlockStore
     private let directory: PeerDirectory
@@ -36,12 +38,22 @@ public final class Rebalancer: Sendable {
     /// later passes skip them).
     private let handedOver = NIOLockedValueBox(Set<BlockAddress>())
     /// A background pass under way; the candidates of the last pass that
-    /// left nothing behind, with when it ran; and every candidate seen
-    /// since (none dropped, also through failed passes, so they are tried
-    /// again): a block's homes among those are where its copies were, and
-    /// a home it has now but not there is one it gained by a loss.
-    private let background = NIOLockedValueBox<(running: Bool, clean: [Peer]?, at: NIODeadline, seenSince: [Peer]?)>(
-        (false, nil, .distantPast, nil))
+    /// left nothing behind, with when it ran; and what copies are computed
+    /// against.
+    private let background = NIOLockedValueBox<(running: Bool, clean: [Peer]?, at: NIODeadline, copies: CopyReference)>(
+        (false, nil, .distantPast, CopyReference()))
+
+    /// The members a block's copies are known to be at (its homes among
+    /// them): those of the last clean pass, or, before the first, every
+    /// member seen (a cluster forms gradually, and a pod may crash before
+    /// any pass ran). Kept through failed passes, so their copies are tried
+    /// again, up to `copyAttempts` passes.
+    struct CopyReference {
+        var members: [Peer] = []
+        var failedPasses = 0
+    }
+
+    static let copyAttempts = 3
 
     /// Blocks in flight at once: the bound on what a move costs the cluster.
     static let concurrency = 16
@@ -75,11 +87,12 @@ public final class Rebalancer: Sendable {
     public func membershipRefreshed(settled: TimeAmount, recheck: TimeAmount, leaving: Bool) {
         guard !leaving else { return }
         let candidates = network.candidates(directory.membership, local: directory.identity, leaving: false)
-        let previous = background.withLockedValue { state in
-            var seen = state.seenSince ?? []
-            seen += candidates.filter { !seen.contains($0) }
-            state.seenSince = seen
-            return seen
+        let named = namedCandidates()
+        let reference = background.withLockedValue { state in
+            if state.clean == nil {
+                state.copies.members += named.filter { !state.copies.members.contains($0) }
+            }
+            return state.copies.members
         }
         guard !directory.changed(within: settled) else { return }
         let now = NIODeadline.now()
@@ -90,22 +103,34 @@ public final class Rebalancer: Sendable {
         }
         guard starts else { return }
         Task {
-            let report = await pass(leaving: false, placedBefore: previous, until: .now + .seconds(600))
+            let copying = replicas > 1 ? (reference: reference, now: named) : nil
+            let report = await pass(leaving: false, copying: copying, until: .now + .seconds(600))
             background.withLockedValue { state in
                 state.running = false
-                if report.failed == 0 { (state.clean, state.seenSince) = (candidates, candidates) }
+                if report.failed == 0 {
+                    state.clean = candidates
+                    state.copies = CopyReference(members: named)
+                } else {
+                    state.copies.failedPasses += 1
+                    if state.copies.failedPasses >= Self.copyAttempts { state.copies = CopyReference(members: named) }
+                }
                 state.at = .now()
             }
         }
     }
 
+    /// The candidates as named by the cluster's source, down marks aside.
+    private func namedCandidates() -> [Peer] {
+        var named = directory.membership
+        named.down = []
+        return network.candidates(named, local: directory.identity, leaving: false)
+    }
+
     /// Drains until every block is at a home without this pod, no peer is
-    /// left, or `deadline`; what it left behind is the `tig_drain_left_blocks` gauge.
+    /// left, or `deadline`.
     @discardableResult
     public func drain(until deadline: ContinuousClock.Instant) async -> Report {
-        let report = await pass(leaving: true, until: deadline)
-        metrics.drainLeftBlocks.set(Double(report.left))
-        return report
+        await pass(leaving: true, until: deadline)
     }
 
     /// What a handover is for, and so what becomes of the block here.
@@ -119,9 +144,12 @@ public final class Rebalancer: Sendable {
     }
 
     /// Moves what is not at its homes; passes repeat, so blocks written
-    /// during one go in the next. With `placedBefore`, the first round also
-    /// copies content blocks to homes they gained since that placement.
-    private func pass(leaving: Bool, placedBefore previous: [Peer]? = nil, until deadline: ContinuousClock.Instant) async -> Report {
+    /// during one go in the next. With `copying`, the first round also
+    /// copies the content blocks homed here to the homes they have among
+    /// `now` but not among `reference`.
+    private func pass(
+        leaving: Bool, copying: (reference: [Peer], now: [Peer])? = nil, until deadline: ContinuousClock.Instant
+    ) async -> Report {
         var report = Report()
         let started = ContinuousClock.now
         let local = directory.identity
@@ -131,15 +159,16 @@ public final class Rebalancer: Sendable {
             // A leaving pod learns of pods that left before it first.
             let membership = leaving ? directory.refresh() : directory.membership
             let candidates = network.candidates(membership, local: local, leaving: leaving)
-            let copyingFrom = firstRound && replicas > 1 ? previous : nil
+            let copies = firstRound ? copying : nil
             firstRound = false
             let moves = ((try? store.list()) ?? []).compactMap { entry -> (BlockStore.Entry, [Peer], Purpose)? in
                 guard !done.contains(entry.address) else { return nil }
                 let homes = Placement.homes(of: entry.address, among: candidates, replicas: replicas)
                 guard homes.contains(where: { $0 == local }) else { return (entry, homes, leaving ? .drain : .move) }
-                guard let copyingFrom, entry.kind == .content else { return nil }
-                let before = Placement.homes(of: entry.address, among: copyingFrom, replicas: replicas)
-                let gained = homes.filter { $0 != local && !before.contains($0) }
+                guard let copies, entry.kind == .content else { return nil }
+                let before = Placement.homes(of: entry.address, among: copies.reference, replicas: replicas)
+                let gained = Placement.homes(of: entry.address, among: copies.now, replicas: replicas)
+                    .filter { $0 != local && !before.contains($0) }
                 return gained.isEmpty ? nil : (entry, gained, .copy)
             }
             guard !moves.isEmpty else { break }

@@ -35,8 +35,8 @@ public final class ServerMetrics: Sendable {
     private let dataSize: Gauge
     private let ready: Gauge
     private let draining: Gauge
-    /// Set when a drain ends; a stopping pod that left blocks keeps its
-    /// admin port up for a scrape to see it (`--drain-report-delay`).
+    /// Set when the last drain pass ends; a stopping pod that left blocks
+    /// keeps its admin port up for a scrape to see it (`--drain-report-delay`).
     public let drainLeftBlocks: Gauge
     private let process: ProcessMetrics
     /// The data directory's file system (free bytes, size), read at each scrape.

@@ -19,9 +19,9 @@ extension TigRequestHandler {
         }
         // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is 400.
         // (`headers[name]`, not the comma-splitting canonical form, which
-        // costs more than a small GET's whole routing; a Host with a comma
-        // is no host either.)
-        if head.version == .http1_1, case let hosts = head.headers["host"], hosts.count != 1 || hosts[0].utf8.contains(UInt8(ascii: ",")) {
+        // costs more than a small GET's whole routing; an empty Host, or one
+        // with a comma, is no host either.)
+        if head.version == .http1_1, case let hosts = head.headers["host"], hosts.count != 1 || hosts[0].isEmpty || hosts[0].utf8.contains(UInt8(ascii: ",")) {
             throw HTTPFailure(.badRequest, closesConnection: framing.hasBody)
         }
         if let length = framing.declaredLength, length > UInt64(server.limits.maxBlockSize) {

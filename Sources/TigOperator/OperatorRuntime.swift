@@ -75,7 +75,7 @@ public enum OperatorRuntime {
         let electorTask = Task { await elector?.run() }
         let controllerTask = Task { await Controller(controller).run() }
 
-        let signal = await shutdown.next()
+        let signal = await shutdown.next() ?? SIGTERM
         logger.notice("stopping", metadata: ["signal": "\(signal)"])
         // Stop acting first, then hand the Lease back, then stop watching.
         controllerTask.cancel()

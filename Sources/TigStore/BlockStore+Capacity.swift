@@ -8,6 +8,13 @@ import TigAddress
 /// blocks (as bazel-remote and memcached do); key slots go only by
 /// retention, so a write that would need one of them gone is refused (507).
 extension BlockStore {
+    /// Whether `bytes` more would pass `--max-data-size`: a counter read, so
+    /// a write asks this before anything that costs a system call.
+    func needsRoom(for bytes: Int) -> Bool {
+        guard let limit = maxDataSize else { return false }
+        return statistics.bytes + bytes > limit
+    }
+
     /// Makes room for `bytes` more by evicting the least recently used
     /// content blocks, `kept` excepted; throws out-of-space (507) when that
     /// cannot free enough.
@@ -19,13 +26,6 @@ extension BlockStore {
     /// touched since. Called before the write takes its own address lock
     /// (eviction locks each candidate). Concurrent writes may each find the
     /// same room: the bound can be overshot by the writes in flight.
-    /// Whether `bytes` more would pass `--max-data-size`: a counter read, so
-    /// a write asks this before anything that costs a system call.
-    func needsRoom(for bytes: Int) -> Bool {
-        guard let limit = maxDataSize else { return false }
-        return statistics.bytes + bytes > limit
-    }
-
     func makeRoom(for bytes: Int, keeping kept: BlockAddress) throws {
         guard needsRoom(for: bytes), let limit = maxDataSize else { return }
         guard bytes <= limit else { throw StoreError("store \(bytes) bytes within --max-data-size", code: ENOSPC) }

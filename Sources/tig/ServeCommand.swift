@@ -208,7 +208,7 @@ struct ServeCommand: AsyncParsableCommand {
             "peers-authenticated": "\(cluster.map { $0.authenticated ? "secret" : "by address" } ?? "none")",
         ])
 
-        let signal = await signals.next()
+        let signal = await signals.next() ?? SIGTERM
         let deadline = ContinuousClock.now + drainTimeout.duration
         readiness.beginDraining()
         logger.info("draining", metadata: ["signal": "\(signal)", "delay": "\(DurationText.format(shutdownDelay.duration))"])
@@ -228,6 +228,8 @@ struct ServeCommand: AsyncParsableCommand {
         // Blocks written while the first pass ran, or by the last requests.
         let drained = await cluster?.rebalancer.drain(until: deadline)
         await cluster?.stop()
+        // From the last pass only: the first may leave what this one took.
+        metrics.drainLeftBlocks.set(Double(drained?.left ?? 0))
         if let drained, drained.left > 0 {
             logger.warning("drain-incomplete", metadata: [
                 "left": "\(drained.left)", "report-delay": "\(DurationText.format(drainReportDelay.duration))",

@@ -23,10 +23,12 @@ def test_version_names_the_release_and_the_revision_built():
     result = Client("http://127.0.0.1:1").run("--version")
     release, revision = result.stdout.decode().strip().split(" (revision ")
     assert release == "0.1.0"
-    assert re.fullmatch(r"[0-9a-f]{12}(-modified)?\)", revision), revision
     head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, cwd=REPO)
     if head.returncode == 0:
+        assert re.fullmatch(r"[0-9a-f]{12}(-modified)?\)", revision), revision
         assert revision.startswith(head.stdout.strip()), (revision, head.stdout)
+    else:  # not a checkout git can read: the stamp says so
+        assert revision == "unknown)", revision
     operator = subprocess.run([OPERATOR_BIN, "--version"], capture_output=True, text=True, check=True)
     assert operator.stdout.strip() == result.stdout.decode().strip()
 

@@ -44,7 +44,7 @@ docker info >/dev/null 2>&1 || {
 
 # The slowest step, and the likeliest to fail: before there is a cluster to clean up.
 say "building $image"
-docker build --tag "$image" "$repo"
+docker build --build-arg TIG_REVISION="$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" --tag "$image" "$repo"
 
 workdir=$(mktemp -d)
 # kubectl, helm and the scenarios talk to this cluster only, through a

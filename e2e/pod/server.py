@@ -62,6 +62,7 @@ class TigProcess:
     def start(self, attempts=5):
         for attempt in range(attempts):
             self.log = open(self.log_path, "ab")
+            logged_before = self.log_path.stat().st_size
             self.process = subprocess.Popen(
                 [TIG_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data), *self.admin_flag(),
                  *self.extra_args],
@@ -70,7 +71,8 @@ class TigProcess:
                 poll(self._healthy, message=f"tig on {self.url} (log: {self.log_text()})")
                 return self
             except TimeoutError:
-                lost_port_race = self.process.poll() is not None and "Address already in use" in self.log_text()
+                this_attempt = self.log_text().encode(errors="replace")[logged_before:]
+                lost_port_race = self.process.poll() is not None and b"Address already in use" in this_attempt
                 if not (lost_port_race and self.ports_chosen_here) or attempt == attempts - 1:
                     raise
                 self.log.close()

@@ -64,6 +64,9 @@ def test_http11_without_host_is_400(tig):
     path = requests.put(tig.url, data=b"hosted").text
     answer, _ = exchange(tig.port, f"GET {path} HTTP/1.1\r\nConnection: close\r\n\r\n".encode())
     assert status_of(answer) == 400, answer[:300]
+    for hosts in ("Host:\r\n", "Host: a\r\nHost: b\r\n", "Host: a, b\r\n"):
+        answer, _ = exchange(tig.port, f"GET {path} HTTP/1.1\r\n{hosts}Connection: close\r\n\r\n".encode())
+        assert status_of(answer) == 400, (hosts, answer[:300])
     answer, _ = exchange(tig.port, f"GET {path} HTTP/1.0\r\n\r\n".encode())
     assert status_of(answer) == 200, answer[:300]
     assert answer.endswith(b"\r\n\r\nhosted")

@@ -125,12 +125,13 @@ def test_readiness_and_draining_are_gauges_too():
 def test_a_drain_that_leaves_blocks_is_reported_before_the_pod_exits(tmp_path):
     """A stopping pod whose only peer is down cannot hand its blocks over:
     it says how many it leaves in tig_drain_left_blocks and keeps its admin
-    port up for --drain-report-delay so a scrape sees that (a second signal
-    ends the wait)."""
+    port up for --drain-report-delay so a scrape sees that, also after a
+    --shutdown-delay ran out (a second signal ends the wait)."""
     with socket.socket() as dead:
         dead.bind(("127.0.0.1", 0))
         peer = f"127.0.0.1:{dead.getsockname()[1]}"
-    with TigProcess("--peers", peer, "--peer-timeout", "200ms", "--drain-timeout", "3s", "--drain-report-delay", "120s") as tig:
+    with TigProcess("--peers", peer, "--peer-timeout", "200ms", "--drain-timeout", "3s", "--shutdown-delay", "300ms",
+                    "--drain-report-delay", "120s") as tig:
         paths = [requests.put(tig.url, data=f"left {i}".encode()).text for i in range(3)]
         assert all(path.endswith(".tig") for path in paths), paths
         tig.process.send_signal(signal.SIGTERM)
