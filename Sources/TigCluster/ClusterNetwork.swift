@@ -113,12 +113,13 @@ public final class ClusterNetwork: PeerNetwork {
         // Right after a change the members may not agree yet on who is in
         // the cluster: re-resolve (at most every `missRefresh`, shared by
         // concurrent lookups), then ask every member not asked yet. Members
-        // marked down are left out unless `askingDown` (reads while another
-        // member drains) and they are not draining themselves (gone): a connect that timed out on two loaded cores marks
-        // a live peer down until its next announcement, which can leave the
-        // draining pod as the only one asked, and it has already handed the
-        // block on. A truly dead member then costs a read that missed
-        // everywhere one probe timeout, only while a drain lasts.
+        // marked down are left out, unless `askingDown` (reads while another
+        // member drains) and they are not draining themselves (gone): a
+        // connect that timed out on two loaded cores marks a live peer down
+        // until its next announcement, which can leave the draining pod as
+        // the only one asked, and it has already handed the block on. A
+        // truly dead member then costs a read that missed everywhere one
+        // probe timeout, only while a drain lasts.
         return directory.refreshIfOlder(than: Self.missRefresh, on: eventLoop).map { membership in
             membership.peers.filter { peer in
                 !asked.contains(peer) && (!membership.down.contains(peer) || (askingDown && !membership.draining.contains(peer)))

@@ -39,13 +39,18 @@ final class TigRequestHandler: ChannelInboundHandler {
     /// A part is being handled: a request arriving now is re-entrant.
     private var dispatching = false
     /// The client's address as text, spelled once per connection (not per request).
-    private var remoteIP: String??
+    private var remoteIP: String?
     private var resumeScheduled = false
 
     init(server: ServerContext, listener: Listener, timeouts: ConnectionTimeoutHandler) {
         self.server = server
         self.listener = listener
         self.timeouts = timeouts
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // An accepted channel knows its peer's address from the start.
+        remoteIP = context.channel.remoteAddress?.ipAddress
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -130,8 +135,7 @@ final class TigRequestHandler: ChannelInboundHandler {
         do {
             let framing = try BodyFraming(head.headers)
             hasBody = framing.hasBody
-            if remoteIP == nil { remoteIP = .some(context.channel.remoteAddress?.ipAddress) }
-            let request = try admit(head, framing: framing, remoteIP: remoteIP ?? nil)
+            let request = try admit(head, framing: framing, remoteIP: remoteIP)
             let exchange = Exchange(request: request, writer: writer, server: server)
             if request.expectsBody {
                 let large = framing.declaredLength.map { $0 >= UInt64(BackgroundHasher.minimumBodySize) } ?? framing.isChunked
