@@ -159,6 +159,10 @@ class KindCluster:
     def url(self, pod: str) -> str:
         return f"http://127.0.0.1:{self._forward(pod).port}"
 
+    def member(self, pod: str) -> str:
+        [listed] = [p for p in self._list() if p["metadata"]["name"] == pod]
+        return f"{listed['status']['podIP']}:{self._port}"
+
     def admin_url(self, pod: str) -> str:
         return f"http://127.0.0.1:{self._forward(pod, ADMIN_PORT).port}"
 

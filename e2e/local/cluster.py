@@ -160,6 +160,9 @@ class LocalCluster:
     def url(self, pod: str) -> str:
         return self._pods[pod].url
 
+    def member(self, pod: str) -> str:
+        return f"{self.ip(pod)}:{self.options.port}"
+
     def admin_url(self, pod: str) -> str:
         return self._pods[pod].admin_url
 

@@ -24,6 +24,10 @@ class Cluster(Protocol):
     def url(self, pod: str) -> str:
         """Base URL of one pod (no trailing slash)."""
 
+    def member(self, pod: str) -> str:
+        """The pod as the members name each other (`ip:port`), which ranks
+        it for placement (see rendezvous.py)."""
+
     def admin_url(self, pod: str) -> str:
         """Base URL of one pod's admin port: /metrics, probes, the listing."""
 

@@ -42,29 +42,21 @@ def expect_failure(response: requests.Response, status: int) -> requests.Respons
     return expect(response, status, b"")
 
 
-def put_content(base: str, data: bytes, *, as_peer: Cluster | None = None, fresh: bool = False) -> str:
-    """Store a content block; the answer must be exactly its path. as_peer
-    sends it as a member of that cluster would, so the receiving pod stores
-    it itself (a way to place a block on a chosen pod)."""
+def put_content(base: str, data: bytes, *, fresh: bool = False) -> str:
+    """Store a content block; the answer must be exactly its path."""
     path = content_path(data)
-    headers = as_peer.peer_headers("PUT", "/") if as_peer else None
-    expect(request("PUT", base + "/", data=data, headers=headers, fresh=fresh), 200, path.encode())
+    expect(request("PUT", base + "/", data=data, fresh=fresh), 200, path.encode())
     return path
 
 
-def put_slot(base: str, key: str, value: bytes, query: str = "", *, as_peer: Cluster | None = None,
-             fresh: bool = False) -> None:
-    """Write a key slot; as_peer: stored by the receiving pod itself."""
+def put_slot(base: str, key: str, value: bytes, query: str = "", *, fresh: bool = False) -> None:
     path = key_path(key)
-    headers = as_peer.peer_headers("PUT", path + query) if as_peer else None
-    response = request("PUT", base + path + query, data=value, headers=headers, fresh=fresh)
+    response = request("PUT", base + path + query, data=value, fresh=fresh)
     expect(response, 200, path.encode())
 
 
-def get(base: str, path: str, query: str = "", *, as_peer: Cluster | None = None,
-        fresh: bool = False) -> requests.Response:
-    headers = as_peer.peer_headers("GET", path + query) if as_peer else None
-    return request("GET", base + path + query, headers=headers, fresh=fresh)
+def get(base: str, path: str, query: str = "", *, fresh: bool = False) -> requests.Response:
+    return request("GET", base + path + query, fresh=fresh)
 
 
 def expect_bytes(base: str, path: str, data: bytes, query: str = "", *, fresh: bool = False) -> None:
