@@ -49,7 +49,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.append(str(REPO))  # e2e.scenarios.rendezvous: where a block lives
 from bench import md_table, ratio, system_info, verdict  # noqa: E402
+from e2e.scenarios.rendezvous import home  # noqa: E402
 from cluster_pods import (BenchError, Cluster, Conn, default_bin, delta, has_metric, log, msum, pct,  # noqa: E402
                           put_block, snapshot, snapshot_after)
 
@@ -72,6 +74,7 @@ def run_scaling(cl, n, rng):
         formed = cl.wait_peers(pods, n - 1)
         cl.check_self(pods)
         conns = [Conn(p.ip, p.port) for p in pods]
+        members = [p.addr for p in pods]
 
         blocks = []  # (path, sha256 hex)
         t0 = time.monotonic()
@@ -86,8 +89,9 @@ def run_scaling(cl, n, rng):
         lat = []
         bad = 0
         before = snapshot(pods)
+        homes = {path: conns[members.index(home(members, path[1:65]))] for path in blocks} if a.through == "home" else {}
         for path in reads:
-            conn = rng.choice(conns)
+            conn = homes.get(path) or rng.choice(conns)
             t = time.perf_counter()
             status, body = conn.request("GET", path)
             lat.append(time.perf_counter() - t)
@@ -254,7 +258,8 @@ def report(cl, info, scaling, reb, wall):
     ]
     if scaling:
         out.append(f"- per N: {a.scale_blocks} PUTs of 1 KiB through random pods, then {a.reads} "
-                   "GETs of each block through random pods, one client thread, one kept-alive "
+                   f"GETs of each block through {'random pods' if a.through == 'random' else 'its home pod'}, "
+                   "one client thread, one kept-alive "
                    "connection per pod; counters and CPU are deltas over the read phase only")
     out.append("")
     if scaling:
@@ -340,6 +345,9 @@ def main():
     ap.add_argument("--pods", default="1,2,4,8", help="cluster sizes, comma-separated (default 1,2,4,8)")
     ap.add_argument("--scale-blocks", type=int, default=300, help="blocks written per N (default 300)")
     ap.add_argument("--reads", type=int, default=3, help="GETs of each block per N (default 3)")
+    ap.add_argument("--through", choices=("random", "home"), default="random",
+                    help="read each block through a random pod (default) or its home: the home "
+                         "shows what pods sharing this machine cost apart from relaying")
     ap.add_argument("--idle-seconds", type=float, default=1.0, help="idle window after the reads (default 1)")
     ap.add_argument("--no-scaling", action="store_true", help="skip the scaling part")
     ap.add_argument("--rebalance", action="store_true", help="also measure a 3rd pod joining 2")

@@ -7,14 +7,22 @@ import TigStore
 public struct Peer: Hashable, Sendable, CustomStringConvertible {
     public let host: String
     public let port: Int
+    /// Spelled once: placement ranks every member by it on every lookup.
+    public let description: String
 
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
+        self.description = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    public var description: String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    public static func == (left: Peer, right: Peer) -> Bool {
+        left.host == right.host && left.port == right.port
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(host)
+        hasher.combine(port)
     }
 }
 
