@@ -972,6 +972,7 @@ def bench_cluster(b):
     from e2e.local.cluster import LocalCluster
     from e2e.local.names import Run, global_lock
     from e2e.local.pods import ServeOptions
+    from e2e.scenarios.rendezvous import home
 
     cleanup.clean()
     with global_lock():
@@ -984,22 +985,28 @@ def bench_cluster(b):
         pods = cluster.start_pods(5)
         holder, asker, drained = pods[0], pods[1], pods[2]
 
-        def put(pod):
+        def put(pod, data=None):
             host, port = cluster.url(pod).removeprefix("http://").rsplit(":", 1)
-            return http_request(int(port), "PUT", "/", body=os.urandom(KIB), host=host)
+            return http_request(int(port), "PUT", "/", body=data or os.urandom(KIB), host=host)
 
-        status, _, path = put(holder)
+        # A block whose home is `holder` (a PUT through any pod lands at the home).
+        members = {cluster.member(pod): pod for pod in pods}
+        while True:
+            data = os.urandom(KIB)
+            if members[home(list(members), hashlib.sha256(data).hexdigest())] == holder:
+                break
+        status, _, path = put(holder, data)
         if status != 200:
             raise BenchError(f"cluster PUT answered {status}")
         path = path.decode()
-        pids = [cluster.pid(holder), cluster.pid(asker)]
         for label, pod in (("local", holder), ("forwarded", asker)):
             cpu = {}
             result = b.wrk(
-                "cluster GET 1k c=1", label, cluster.url(pod) + path, seconds=c.latency_seconds,
-                conns=1, threads=1, body_size=KIB, before_run=lambda: cpu.update(start=cpu_ticks(pids)))
-            used = sum(cpu_ticks(pids)) - sum(cpu["start"])
-            result["pod_cpu_us"] = used / os.sysconf("SC_CLK_TCK") * 1e6 / max(1, result["requests"])
+                "cluster GET 1k c=1", label, cluster.url(pod) + path, seconds=c.latency_seconds, conns=1, threads=1,
+                body_size=KIB, before_run=lambda: cpu.update({p: cpu_ticks([cluster.pid(p)]) for p in (holder, asker)}))
+            for role, p in (("asked", pod), ("holder", holder)):
+                used = sum(cpu_ticks([cluster.pid(p)])) - sum(cpu[p])
+                result[f"{role}_cpu_us"] = used / os.sysconf("SC_CLK_TCK") * 1e6 / max(1, result["requests"])
             b.res[f"cluster_{label}"] = result
         blocks = c.drain_blocks
         with ThreadPoolExecutor(16) as pool:
@@ -1169,11 +1176,14 @@ def rows_cluster(b):
                         "≤ +150 µs", verdict(added <= 150)))
         rows.append(Row("GET 1 KiB answered by a peer, p99", f"{forwarded['p99_us']:,} µs",
                         "answered locally", f"{local['p99_us']:,} µs", f"+{forwarded['p99_us'] - local['p99_us']:,} µs"))
-        if "pod_cpu_us" in local and "pod_cpu_us" in forwarded:
-            cost = forwarded["pod_cpu_us"] / max(local["pod_cpu_us"], 1e-9)
-            rows.append(Row("GET 1 KiB answered by a peer, CPU of both pods per GET", f"{forwarded['pod_cpu_us']:,.0f} µs",
-                            "answered locally", f"{local['pod_cpu_us']:,.0f} µs", f"{cost:.2f}×",
+        if "asked_cpu_us" in local and "asked_cpu_us" in forwarded:
+            cost = forwarded["asked_cpu_us"] / max(local["asked_cpu_us"], 1e-9)
+            rows.append(Row("GET 1 KiB answered by a peer, CPU per GET of the pod asked", f"{forwarded['asked_cpu_us']:,.0f} µs",
+                            "answered locally", f"{local['asked_cpu_us']:,.0f} µs", f"{cost:.2f}×",
                             "≤ 2×", verdict(cost <= 2)))
+            rows.append(Row("GET 1 KiB answered by a peer, CPU per GET of the home that answers it",
+                            f"{forwarded['holder_cpu_us']:,.0f} µs", "answered locally", f"{local['asked_cpu_us']:,.0f} µs",
+                            f"{forwarded['holder_cpu_us'] / max(local['asked_cpu_us'], 1e-9):.2f}×"))
     if drain:
         rows.append(Row(f"drain of {drain['asked']:,} blocks of 1 KiB (SIGTERM)",
                         f"{drain['blocks'] / drain['seconds']:,.0f} blocks/s · "

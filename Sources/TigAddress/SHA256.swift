@@ -40,10 +40,22 @@ public final class SHA256Hasher {
 
     /// The digest as a block address. The hasher cannot be used afterwards.
     public func finish() -> BlockAddress {
+        BlockAddress(digest: finishDigest())
+    }
+
+    /// The 32 bytes of the digest. The hasher cannot be used afterwards.
+    public func finishDigest() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
-        return BlockAddress(digest: digest)
+        return digest
+    }
+
+    /// The 32 bytes of the SHA-256 of `bytes`.
+    public static func digest(of bytes: [UInt8]) -> [UInt8] {
+        let hasher = SHA256Hasher()
+        hasher.update(bytes)
+        return hasher.finishDigest()
     }
 
     /// SHA-256 of a whole byte sequence.
