@@ -81,13 +81,14 @@ public final class PeerClient: Sendable {
     /// go that way (HTTPS peers, a loop of another group).
     private func sendBodiless(
         _ method: HTTPMethod, _ uri: String, headers: HTTPHeaders, to peer: Peer, on eventLoop: any EventLoop, deadline: NIODeadline?,
-        sink: any PeerAnswerSink
+        repeatable: Bool, sink: any PeerAnswerSink
     ) -> Bool {
         guard let connections else { return false }
         var headers = headers
         headers.add(name: "host", value: peer.description)
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers)
-        return connections.send(head, to: peer, on: eventLoop, deadline: deadline, sink: sink, classify: classifier(for: peer))
+        return connections.send(
+            head, to: peer, on: eventLoop, deadline: deadline, repeatable: repeatable, sink: sink, classify: classifier(for: peer))
     }
 
     /// What a failure means to the caller: a peer that could not be reached
@@ -135,7 +136,9 @@ public final class PeerClient: Sendable {
 
     private func probe(_ address: BlockAddress, peer: Peer, until deadline: NIODeadline, on eventLoop: any EventLoop) -> EventLoopFuture<Probe> {
         let answer = ProbeSink(promise: eventLoop.makePromise())
-        if sendBodiless(.HEAD, address.path, headers: headers(.HEAD, address.path), to: peer, on: eventLoop, deadline: deadline, sink: answer) {
+        if sendBodiless(
+            .HEAD, address.path, headers: headers(.HEAD, address.path), to: peer, on: eventLoop, deadline: deadline, repeatable: true,
+            sink: answer) {
             return answer.promise.futureResult.map { $0 == .ok ? Probe.holds : Probe.absent }.recover { error in
                 if error is PeerUnreachable { return .unreachable }
                 return NIODeadline.now() < deadline ? .broken : .slow
@@ -180,7 +183,9 @@ public final class PeerClient: Sendable {
         if let key = request.apiKey { headers.add(name: "authorization", value: "Bearer " + key) }
         headers.add(contentsOf: request.passedOn)
         if request.body == nil,
-           sendBodiless(request.method, request.uri, headers: headers, to: peer, on: eventLoop, deadline: nil, sink: sink) {
+           sendBodiless(
+               request.method, request.uri, headers: headers, to: peer, on: eventLoop, deadline: nil, repeatable: request.repeatable,
+               sink: sink) {
             return
         }
         let delegate = SinkDelegate(sink: NIOLoopBound(sink, eventLoop: eventLoop), failed: classifier(for: peer))

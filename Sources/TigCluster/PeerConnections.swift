@@ -11,9 +11,9 @@ import TigHTTP
 ///
 /// A connection is reused only after a complete answer that allows it; an
 /// idle one is closed after `idleTimeout` or when the peer closes it. A
-/// reused connection that closes before any answer (the peer closed it idle
-/// as the request went out) is retried once on a new connection: only
-/// body-less, idempotent requests come here.
+/// repeatable request on a reused connection that closes before any answer
+/// (the peer closed it idle as the request went out) is retried once on a
+/// new connection.
 final class PeerConnections: Sendable {
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<Pool>]
     private let connectTimeout: TimeAmount
@@ -38,14 +38,15 @@ final class PeerConnections: Sendable {
     /// Sends `head` (no body) to `peer` on `eventLoop` and streams the answer
     /// into `sink` there; false when `eventLoop` has no pool here (the
     /// caller sends it another way). A `deadline` bounds the whole exchange.
-    /// `classify` turns a failure into the one the sink is told of.
+    /// `classify` turns a failure into the one the sink is told of (and
+    /// sees every failure, also one after the exchange ended).
     func send(
-        _ head: HTTPRequestHead, to peer: Peer, on eventLoop: any EventLoop, deadline: NIODeadline?, sink: any PeerAnswerSink,
-        classify: @escaping (any Error) -> any Error
+        _ head: HTTPRequestHead, to peer: Peer, on eventLoop: any EventLoop, deadline: NIODeadline?, repeatable: Bool,
+        sink: any PeerAnswerSink, classify: @escaping (any Error) -> any Error
     ) -> Bool {
         guard let pool = pools[ObjectIdentifier(eventLoop)] else { return false }
         let exchange = PeerExchange(head: head, sink: sink, classify: classify)
-        pool.value.send(exchange, to: peer, connectTimeout: connectTimeout, deadline: deadline)
+        pool.value.send(exchange, to: peer, connectTimeout: connectTimeout, deadline: deadline, repeatable: repeatable)
         return true
     }
 
@@ -63,18 +64,22 @@ struct PeerAnswerTimeout: Error {}
 private final class Pool {
     let eventLoop: any EventLoop
     private var idle: [Peer: [Channel]] = [:]
+    /// After `closeAll`: connections in use close when their answer ends.
+    private var closed = false
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    func send(_ exchange: PeerExchange, to peer: Peer, connectTimeout: TimeAmount, deadline: NIODeadline?) {
+    func send(_ exchange: PeerExchange, to peer: Peer, connectTimeout: TimeAmount, deadline: NIODeadline?, repeatable: Bool) {
         if let deadline {
             exchange.timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { exchange.fail(PeerAnswerTimeout()) }
         }
         while let channel = idle[peer]?.popLast() {
             guard channel.isActive else { continue }
-            exchange.retry = { [self] in connect(exchange, to: peer, timeout: connectTimeout) }
+            if repeatable {
+                exchange.retry = { [self] exchange in connect(exchange, to: peer, timeout: connectTimeout) }
+            }
             return start(exchange, on: channel, peer: peer)
         }
         connect(exchange, to: peer, timeout: connectTimeout)
@@ -111,10 +116,11 @@ private final class Pool {
 
     private func start(_ exchange: PeerExchange, on channel: Channel, peer: Peer) {
         guard let handler = try? channel.pipeline.syncOperations.handler(type: PeerAnswerHandler.self) else {
+            exchange.fail(ChannelError.ioOnClosedChannel)
             return channel.close(promise: nil)
         }
         exchange.done = { [self] reusable in
-            guard reusable, channel.isActive, idle[peer, default: []].count < PeerConnections.idleLimit else {
+            guard reusable, !closed, channel.isActive, idle[peer, default: []].count < PeerConnections.idleLimit else {
                 return channel.close(promise: nil)
             }
             idle[peer, default: []].append(channel)
@@ -124,6 +130,7 @@ private final class Pool {
     }
 
     func closeAll() {
+        closed = true
         for channel in idle.values.joined() { channel.close(promise: nil) }
         idle = [:]
     }
@@ -135,13 +142,15 @@ private final class PeerExchange {
     private var sink: (any PeerAnswerSink)?
     private let classify: (any Error) -> any Error
     var timer: Scheduled<Void>?
-    /// Sends the request again on a new connection, once: set while it goes
-    /// out on a reused one.
-    var retry: (() -> Void)?
+    /// Sends the request again on a new connection, once: set while a
+    /// repeatable one goes out on a reused connection.
+    var retry: ((PeerExchange) -> Void)?
     /// Gives the connection back (true: it may carry the next request).
     var done: ((_ reusable: Bool) -> Void)?
     /// Whether the peer sent any part of the answer yet.
     var answered = false
+    /// Sink futures not completed yet: no more is read until they are.
+    var pending = 0
 
     init(head: HTTPRequestHead, sink: any PeerAnswerSink, classify: @escaping (any Error) -> any Error) {
         self.head = head
@@ -166,8 +175,9 @@ private final class PeerExchange {
     }
 
     func fail(_ error: any Error) {
+        let classified = classify(error)
         guard let sink = end(reusable: false) else { return }
-        sink.peerAnswerFailed(classify(error))
+        sink.peerAnswerFailed(classified)
     }
 
     /// The connection closed or broke before the answer ended: a reused
@@ -177,7 +187,7 @@ private final class PeerExchange {
         if !answered, let retry {
             self.retry = nil
             done = nil
-            return retry()
+            return retry(self)
         }
         fail(error)
     }
@@ -185,6 +195,7 @@ private final class PeerExchange {
     private func end(reusable: Bool) -> (any PeerAnswerSink)? {
         guard let sink else { return nil }
         self.sink = nil
+        retry = nil
         timer?.cancel()
         let done = self.done
         self.done = nil
@@ -201,9 +212,10 @@ private final class PeerAnswerHandler: ChannelInboundHandler, RemovableChannelHa
 
     private var context: ChannelHandlerContext?
     private var exchange: PeerExchange?
+    /// When the current exchange went out: the idle timer counts from the
+    /// last read, which on a reused connection is the previous answer.
+    private var started = NIODeadline.now()
     private var keepAlive = false
-    /// Sink futures not completed yet: no more is read until they are.
-    private var pending = 0
     /// Called when an idle connection closes (it leaves its pool).
     private var closedIdle: (() -> Void)?
 
@@ -215,6 +227,7 @@ private final class PeerAnswerHandler: ChannelInboundHandler, RemovableChannelHa
         guard let context else { return exchange.fail(ChannelError.ioOnClosedChannel) }
         closedIdle = nil
         self.exchange = exchange
+        started = .now()
         keepAlive = false
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -236,9 +249,9 @@ private final class PeerAnswerHandler: ChannelInboundHandler, RemovableChannelHa
         switch unwrapInboundIn(data) {
         case .head(let head):
             keepAlive = head.isKeepAlive
-            wait(exchange.answerHead(head), context: context)
+            wait(exchange.answerHead(head), for: exchange)
         case .body(let buffer):
-            wait(exchange.answerBody(buffer), context: context)
+            wait(exchange.answerBody(buffer), for: exchange)
         case .end:
             self.exchange = nil
             // Sink futures still pending hold back reads, not reuse: the
@@ -247,21 +260,33 @@ private final class PeerAnswerHandler: ChannelInboundHandler, RemovableChannelHa
         }
     }
 
-    private func wait(_ future: EventLoopFuture<Void>?, context: ChannelHandlerContext) {
+    /// Reads on when the sink took this part, unless the connection moved
+    /// on to another exchange meanwhile; a part the sink could not take
+    /// (its client went away) ends the exchange and the connection.
+    private func wait(_ future: EventLoopFuture<Void>?, for owner: PeerExchange) {
         guard let future else { return }
-        pending += 1
-        future.assumeIsolated().whenComplete { [self] _ in
-            pending -= 1
-            if pending == 0, exchange != nil { self.context?.read() }
+        owner.pending += 1
+        future.assumeIsolated().whenComplete { [self] result in
+            owner.pending -= 1
+            guard exchange === owner else { return }
+            if case .failure(let error) = result {
+                exchange = nil
+                owner.fail(error)
+                return context?.close(promise: nil) ?? ()
+            }
+            if owner.pending == 0 { context?.read() }
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if pending == 0, exchange != nil { context.read() }
+        if let exchange, exchange.pending == 0 { context.read() }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is IdleStateHandler.IdleStateEvent else { return context.fireUserInboundEventTriggered(event) }
+        // An exchange waits at least the whole timeout (and at most twice
+        // it) for its first bytes, however long the connection was idle.
+        if exchange != nil, NIODeadline.now() - started < PeerConnections.idleTimeout { return }
         exchange?.fail(PeerAnswerTimeout())
         exchange = nil
         context.close(promise: nil)

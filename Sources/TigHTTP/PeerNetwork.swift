@@ -83,6 +83,10 @@ public struct PeerRequest {
     /// conditions and range (`ReadConditions.headerNames`), so that the
     /// holder answers 304, 206 or 416 itself.
     public var passedOn = HTTPHeaders()
+    /// Sending it twice does no more than sending it once: a connection
+    /// that broke before any answer may then carry it again. Reads are,
+    /// unless they take.
+    public var repeatable: Bool
 
     public init(
         method: HTTPMethod, uri: String, refuseChannels: Bool = false, listTimes: Bool = false, body: IncomingBlock? = nil,
@@ -94,6 +98,7 @@ public struct PeerRequest {
         self.refuseChannels = refuseChannels
         self.listTimes = listTimes
         self.body = body
+        self.repeatable = body == nil && (method == .GET || method == .HEAD)
     }
 }
 

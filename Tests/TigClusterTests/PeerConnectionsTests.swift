@@ -29,13 +29,25 @@ import TigHTTP
         }
     }
 
+    /// A request that changes something (a `take`) may have been carried
+    /// out before the connection broke: it is not sent again.
+    @Test func aRequestThatIsNotRepeatableIsNotRetried() async throws {
+        try await ScriptedServer.with(.dropSecondRequest) { server, connections, loop in
+            _ = try await Collected.send(through: connections, to: server.peer, on: loop).get()
+            await #expect(throws: (any Error).self) {
+                try await Collected.send(through: connections, to: server.peer, on: loop, repeatable: false).get()
+            }
+            #expect(server.accepted == 1)
+        }
+    }
+
     @Test func aSinkThatDoesNotTakeMoreStopsTheReading() async throws {
         let size = 64 << 20
         try await ScriptedServer.with(.answer(body: size)) { server, connections, loop in
             let held = loop.makePromise(of: Void.self)
             let (sink, firstPart, answered) = try await loop.submit {
                 let sink = Collected(promise: loop.makePromise(), holdFirstPart: held.futureResult)
-                #expect(connections.send(request(), to: server.peer, on: loop, deadline: nil, sink: sink, classify: { $0 }))
+                #expect(connections.send(request(), to: server.peer, on: loop, deadline: nil, repeatable: true, sink: sink, classify: { $0 }))
                 return (NIOLoopBound(sink, eventLoop: loop), sink.firstPart.futureResult, sink.promise.futureResult)
             }.get()
             try await firstPart.get()
@@ -72,10 +84,13 @@ private final class Collected: PeerAnswerSink {
         self.firstPart = promise.futureResult.eventLoop.makePromise()
     }
 
-    static func send(through connections: PeerConnections, to peer: Peer, on loop: any EventLoop) -> EventLoopFuture<(status: HTTPResponseStatus, bytes: Int)> {
+    static func send(
+        through connections: PeerConnections, to peer: Peer, on loop: any EventLoop, repeatable: Bool = true
+    ) -> EventLoopFuture<(status: HTTPResponseStatus, bytes: Int)> {
         loop.flatSubmit {
             let sink = Collected(promise: loop.makePromise())
-            #expect(connections.send(request(), to: peer, on: loop, deadline: .now() + .seconds(10), sink: sink, classify: { $0 }))
+            #expect(connections.send(
+                request(), to: peer, on: loop, deadline: .now() + .seconds(10), repeatable: repeatable, sink: sink, classify: { $0 }))
             return sink.promise.futureResult
         }
     }
