@@ -9,8 +9,11 @@ import TigHTTP
 import TigStore
 
 /// HTTP to the other pods: probes and forwarded requests, over pooled,
-/// reused connections (AsyncHTTPClient on the server's event loops), each
-/// with the proof that it comes from a member.
+/// reused connections on the server's event loops, each with the proof that
+/// it comes from a member. Body-less requests over plain HTTP (relayed reads
+/// and probes, the hot path) go over `PeerConnections`; writes, pushes,
+/// announcements and HTTPS peers over AsyncHTTPClient, which streams bodies
+/// and speaks TLS.
 ///
 /// Requests name the event loop of their delegate only (`.delegate(on:)`),
 /// never the channel's too: AsyncHTTPClient closes a connection it opened
@@ -19,6 +22,7 @@ import TigStore
 /// connection per request, 1,774 relayed GETs/s on one client connection).
 public final class PeerClient: Sendable {
     private let client: HTTPClient
+    private let connections: PeerConnections?
     private let scheme: String
     private let credentials: PeerCredentials
     private let probeTimeout: TimeAmount
@@ -43,6 +47,7 @@ public final class PeerClient: Sendable {
         }
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         self.client = HTTPClient(eventLoopGroup: group, configuration: configuration)
+        self.connections = tls ? nil : PeerConnections(group: group, connectTimeout: probeTimeout)
         self.scheme = tls ? "https" : "http"
         self.credentials = credentials
         self.probeTimeout = probeTimeout
@@ -54,15 +59,46 @@ public final class PeerClient: Sendable {
     }
 
     public func shutdown() async throws {
+        connections?.closeAll()
         try await client.shutdown()
     }
 
     private func request(_ method: HTTPMethod, _ uri: String, on peer: Peer, refuseChannels: Bool = false, listTimes: Bool = false) throws -> HTTPClient.Request {
+        try HTTPClient.Request(
+            url: "\(scheme)://\(peer)\(uri)", method: method,
+            headers: headers(method, uri, refuseChannels: refuseChannels, listTimes: listTimes))
+    }
+
+    private func headers(_ method: HTTPMethod, _ uri: String, refuseChannels: Bool = false, listTimes: Bool = false) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.add(name: peerAuthHeader, value: credentials.proof(method: method, uri: uri))
         if refuseChannels { headers.add(name: noChannelHeader, value: "1") }
         if listTimes { headers.add(name: listTimesHeader, value: "1") }
-        return try HTTPClient.Request(url: "\(scheme)://\(peer)\(uri)", method: method, headers: headers)
+        return headers
+    }
+
+    /// Sends a body-less request over `connections`; false when it cannot
+    /// go that way (HTTPS peers, a loop of another group).
+    private func sendBodiless(
+        _ method: HTTPMethod, _ uri: String, headers: HTTPHeaders, to peer: Peer, on eventLoop: any EventLoop, deadline: NIODeadline?,
+        repeatable: Bool, sink: any PeerAnswerSink
+    ) -> Bool {
+        guard let connections else { return false }
+        var headers = headers
+        headers.add(name: "host", value: peer.description)
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers)
+        return connections.send(
+            head, to: peer, on: eventLoop, deadline: deadline, repeatable: repeatable, sink: sink, classify: classifier(for: peer))
+    }
+
+    /// What a failure means to the caller: a peer that could not be reached
+    /// is reported (so nothing waits on it) and its failure says so.
+    private func classifier(for peer: Peer) -> @Sendable (any Error) -> any Error {
+        { [unreachable] error in
+            guard Self.isUnreachable(error) else { return error }
+            unreachable(peer)
+            return PeerUnreachable(peer: peer, underlying: error)
+        }
     }
 
     public enum Probe: Sendable {
@@ -99,6 +135,15 @@ public final class PeerClient: Sendable {
     static let brokenPause = TimeAmount.milliseconds(50)
 
     private func probe(_ address: BlockAddress, peer: Peer, until deadline: NIODeadline, on eventLoop: any EventLoop) -> EventLoopFuture<Probe> {
+        let answer = ProbeSink(promise: eventLoop.makePromise())
+        if sendBodiless(
+            .HEAD, address.path, headers: headers(.HEAD, address.path), to: peer, on: eventLoop, deadline: deadline, repeatable: true,
+            sink: answer) {
+            return answer.promise.futureResult.map { $0 == .ok ? Probe.holds : Probe.absent }.recover { error in
+                if error is PeerUnreachable { return .unreachable }
+                return NIODeadline.now() < deadline ? .broken : .slow
+            }
+        }
         do {
             let probe = try request(.HEAD, address.path, on: peer)
             return client.execute(request: probe, eventLoop: .delegate(on: eventLoop), deadline: deadline)
@@ -134,16 +179,18 @@ public final class PeerClient: Sendable {
     /// Sends `request` to `peer` and streams the answer into `sink` on
     /// `eventLoop`, with backpressure both ways.
     public func send(_ request: PeerRequest, to peer: Peer, on eventLoop: any EventLoop, sink: any PeerAnswerSink) {
-        let delegate = SinkDelegate(sink: NIOLoopBound(sink, eventLoop: eventLoop)) { [unreachable] error in
-            guard Self.isUnreachable(error) else { return error }
-            unreachable(peer)
-            return PeerUnreachable(peer: peer, underlying: error)
+        var headers = headers(request.method, request.uri, refuseChannels: request.refuseChannels, listTimes: request.listTimes)
+        if let key = request.apiKey { headers.add(name: "authorization", value: "Bearer " + key) }
+        headers.add(contentsOf: request.passedOn)
+        if request.body == nil,
+           sendBodiless(
+               request.method, request.uri, headers: headers, to: peer, on: eventLoop, deadline: nil, repeatable: request.repeatable,
+               sink: sink) {
+            return
         }
+        let delegate = SinkDelegate(sink: NIOLoopBound(sink, eventLoop: eventLoop), failed: classifier(for: peer))
         do {
-            var outgoing = try self.request(
-                request.method, request.uri, on: peer, refuseChannels: request.refuseChannels, listTimes: request.listTimes)
-            if let key = request.apiKey { outgoing.headers.add(name: "authorization", value: "Bearer " + key) }
-            outgoing.headers.add(contentsOf: request.passedOn)
+            var outgoing = try HTTPClient.Request(url: "\(scheme)://\(peer)\(request.uri)", method: request.method, headers: headers)
             if let body = request.body {
                 outgoing.body = try Self.stream(body.reopen(), on: eventLoop)
             }
@@ -207,6 +254,33 @@ public final class PeerClient: Sendable {
             }
             return send(from: start)
         }
+    }
+}
+
+/// A probe's answer: its status, once the answer ended.
+final class ProbeSink: PeerAnswerSink {
+    let promise: EventLoopPromise<HTTPResponseStatus>
+    private var status: HTTPResponseStatus?
+
+    init(promise: EventLoopPromise<HTTPResponseStatus>) {
+        self.promise = promise
+    }
+
+    func peerAnswerHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        status = head.status
+        return promise.futureResult.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func peerAnswerBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        promise.futureResult.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func peerAnswerEnd() {
+        promise.succeed(status ?? .badGateway)
+    }
+
+    func peerAnswerFailed(_ error: any Error) {
+        promise.fail(error)
     }
 }
 

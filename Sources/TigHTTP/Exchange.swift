@@ -243,6 +243,7 @@ final class Exchange {
         guard let peers = server.network else { return writer.fail(.internalServerError) }
         var forwarded = PeerRequest(
             method: request.method, uri: request.head.uri, refuseChannels: request.refusesChannels, body: body, apiKey: request.apiKey)
+        if query.take { forwarded.repeatable = false }
         let conditions = request.method == .GET || request.method == .HEAD ? ReadConditions.headerNames
             : request.expectsBody ? WriteConditions.headerNames : []
         for name in conditions {

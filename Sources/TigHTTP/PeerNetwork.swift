@@ -7,14 +7,22 @@ import TigStore
 public struct Peer: Hashable, Sendable, CustomStringConvertible {
     public let host: String
     public let port: Int
+    /// Spelled once: placement ranks every member by it on every lookup.
+    public let description: String
 
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
+        self.description = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    public var description: String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    public static func == (left: Peer, right: Peer) -> Bool {
+        left.host == right.host && left.port == right.port
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(host)
+        hasher.combine(port)
     }
 }
 
@@ -75,6 +83,10 @@ public struct PeerRequest {
     /// conditions and range (`ReadConditions.headerNames`), so that the
     /// holder answers 304, 206 or 416 itself.
     public var passedOn = HTTPHeaders()
+    /// Sending it twice does no more than sending it once: a connection
+    /// that broke before any answer may then carry it again. Reads are,
+    /// unless they take.
+    public var repeatable: Bool
 
     public init(
         method: HTTPMethod, uri: String, refuseChannels: Bool = false, listTimes: Bool = false, body: IncomingBlock? = nil,
@@ -86,6 +98,7 @@ public struct PeerRequest {
         self.refuseChannels = refuseChannels
         self.listTimes = listTimes
         self.body = body
+        self.repeatable = body == nil && (method == .GET || method == .HEAD)
     }
 }
 

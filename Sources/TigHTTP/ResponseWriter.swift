@@ -19,6 +19,7 @@ final class ResponseWriter {
     private let onComplete: (_ keepAlive: Bool) -> Void
     private var status: HTTPResponseStatus = .ok
     private var headSent = false
+    private var flushScheduled = false
     private(set) var isComplete = false
     /// Off for `/healthz`, `/readyz` and `/metrics`: the request metrics are
     /// the pod's work (what the operator scales on), which probes and
@@ -153,14 +154,28 @@ final class ResponseWriter {
     /// Starts a streamed answer (a burst, or a peer's answer being relayed).
     func beginStream(_ status: HTTPResponseStatus, headers: HTTPHeaders) {
         writeHead(status, headers: headers)
-        context.flush()
+        flushSoon()
     }
 
     var hasStarted: Bool { headSent }
 
     func writeBody(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         countSent(buffer.readableBytes)
-        return context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))))
+        let written = context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))))
+        flushSoon()
+        return written
+    }
+
+    /// Flushes once the event loop is done with what it is handling now: a
+    /// relayed answer that came in one read (head, body and end) leaves in
+    /// one write, not three (each its own TCP segment and wakeup).
+    private func flushSoon() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            context.flush()
+        }
     }
 
     /// Streams a block's bytes as (part of) the body and closes it.
