@@ -105,10 +105,18 @@ public final class ClusterNetwork: PeerNetwork {
         for address: BlockAddress, excluding asked: [Peer], degraded: Bool, askingDown: Bool, on eventLoop: any EventLoop
     ) -> EventLoopFuture<[Peer]> {
         guard degraded || isUnsettled else {
-            guard let primary = previousPrimary(of: address), !asked.contains(primary) else {
-                return eventLoop.makeSucceededFuture([])
+            // A pod that joined since this one last looked may be the home
+            // another member stored the block on: look again (at most every
+            // `missRefresh`, shared) before a miss is final.
+            return directory.refreshIfOlder(than: Self.missRefresh, on: eventLoop).flatMap { _ in
+                if self.isUnsettled {
+                    return self.fallbackPeers(for: address, excluding: asked, degraded: true, askingDown: askingDown, on: eventLoop)
+                }
+                guard let primary = self.previousPrimary(of: address), !asked.contains(primary) else {
+                    return eventLoop.makeSucceededFuture([])
+                }
+                return eventLoop.makeSucceededFuture([primary])
             }
-            return eventLoop.makeSucceededFuture([primary])
         }
         // Right after a change the members may not agree yet on who is in
         // the cluster: re-resolve (at most every `missRefresh`, shared by
@@ -231,11 +239,14 @@ public final class ClusterNetwork: PeerNetwork {
 
     /// Every `period`: re-resolve the members (on the blocking-I/O pool),
     /// then announce this pod to each of them; a member that answers is up,
-    /// one that cannot be reached is down. `onRefresh` sees the result.
+    /// one that cannot be reached is down. `onRefresh` sees the result. The
+    /// pod is not ready before the first resolution.
     public func keepMembershipFresh(every period: TimeAmount, on eventLoop: any EventLoop, onRefresh: @escaping @Sendable (PeerDirectory.Membership) -> Void) -> RepeatedTask {
-        eventLoop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: period) { [self] _ in
+        readiness.awaitMembership()
+        return eventLoop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: period) { [self] _ in
             NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { self.directory.refresh() }.flatMap { membership in
-                self.announce(self.readiness.isDraining ? .draining : .ready, to: membership.peers, on: eventLoop).map {
+                self.readiness.membershipResolved()
+                return self.announce(self.readiness.isDraining ? .draining : .ready, to: membership.peers, on: eventLoop).map {
                     onRefresh(self.directory.membership)
                 }
             }

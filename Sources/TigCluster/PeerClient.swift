@@ -78,7 +78,8 @@ public final class PeerClient: Sendable {
     }
 
     /// Sends a body-less request over `connections`; false when it cannot
-    /// go that way (HTTPS peers, a loop of another group).
+    /// go that way (HTTPS peers, a loop of another group, a caller off the
+    /// loop).
     private func sendBodiless(
         _ method: HTTPMethod, _ uri: String, headers: HTTPHeaders, to peer: Peer, on eventLoop: any EventLoop, deadline: NIODeadline?,
         repeatable: Bool, sink: any PeerAnswerSink

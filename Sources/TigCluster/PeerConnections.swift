@@ -36,15 +36,16 @@ final class PeerConnections: Sendable {
     }
 
     /// Sends `head` (no body) to `peer` on `eventLoop` and streams the answer
-    /// into `sink` there; false when `eventLoop` has no pool here (the
-    /// caller sends it another way). A `deadline` bounds the whole exchange.
+    /// into `sink` there; false when `eventLoop` has no pool here or this is
+    /// not that loop's thread (the caller sends it another way: the pools
+    /// are the loops' own). A `deadline` bounds the whole exchange.
     /// `classify` turns a failure into the one the sink is told of (and
     /// sees every failure, also one after the exchange ended).
     func send(
         _ head: HTTPRequestHead, to peer: Peer, on eventLoop: any EventLoop, deadline: NIODeadline?, repeatable: Bool,
         sink: any PeerAnswerSink, classify: @escaping (any Error) -> any Error
     ) -> Bool {
-        guard let pool = pools[ObjectIdentifier(eventLoop)] else { return false }
+        guard eventLoop.inEventLoop, let pool = pools[ObjectIdentifier(eventLoop)] else { return false }
         let exchange = PeerExchange(head: head, sink: sink, classify: classify)
         pool.value.send(exchange, to: peer, connectTimeout: connectTimeout, deadline: deadline, repeatable: repeatable)
         return true
@@ -221,6 +222,16 @@ private final class PeerAnswerHandler: ChannelInboundHandler, RemovableChannelHa
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+    }
+
+    /// The context keeps this handler and its pipeline (and so its event
+    /// loop) alive: the reference must go when the channel closes.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        let exchange = self.exchange
+        self.exchange = nil
+        exchange?.broke(ChannelError.ioOnClosedChannel)
+        closedIdle = nil
     }
 
     func run(_ exchange: PeerExchange) {

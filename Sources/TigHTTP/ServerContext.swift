@@ -31,10 +31,13 @@ public struct HTTPLimits: Sendable {
 }
 
 /// Whether the pod should receive traffic: a write can succeed (the data
-/// directory has `minimumFreeSpace` free and a probe write works) and the pod
-/// is not draining.
+/// directory has `minimumFreeSpace` free and a probe write works), the pod
+/// is not draining, and a cluster member knows its peers.
 public final class Readiness: Sendable {
     private let draining = Atomic<Bool>(false)
+    /// Until the first resolution of the members a pod would answer 404 for
+    /// what its peers hold, and place writes on itself alone.
+    private let awaitingMembership = Atomic<Bool>(false)
     private let store: BlockStore
     private let minimumFreeSpace: Int
 
@@ -49,8 +52,18 @@ public final class Readiness: Sendable {
         draining.store(true, ordering: .relaxed)
     }
 
+    public func awaitMembership() {
+        awaitingMembership.store(true, ordering: .relaxed)
+    }
+
+    /// Also after a lookup that found no one: the first pod of a cluster is
+    /// not in its DNS name until it is ready.
+    public func membershipResolved() {
+        awaitingMembership.store(false, ordering: .relaxed)
+    }
+
     public var isReady: Bool {
-        !isDraining && store.acceptsWrites(reserve: minimumFreeSpace)
+        !isDraining && !awaitingMembership.load(ordering: .relaxed) && store.acceptsWrites(reserve: minimumFreeSpace)
     }
 }
 

@@ -111,15 +111,20 @@ enum ScriptedAnswer: Sendable {
 
 /// Scripted peers, a directory naming them (settled: no recent change), and
 /// the cluster network under test, as this pod (on a port nobody uses).
+/// The last `joining` peers are not named until `join()`; with a
+/// `settling` window the cluster is not settled before it passed.
 struct Harness {
     let peers: [Peer]
     let directory: PeerDirectory
     let network: ClusterNetwork
     let group: MultiThreadedEventLoopGroup
     private let counters: [NIOLockedValueBox<Int>]
+    private let joined: NIOLockedValueBox<Bool>
     let address = BlockAddress.random()
 
-    static func with(_ answers: [ScriptedAnswer], _ body: (Harness) async throws -> Void) async throws {
+    static func with(
+        _ answers: [ScriptedAnswer], joining: Int = 0, settling: TimeAmount = .zero, _ body: (Harness) async throws -> Void
+    ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var channels: [any Channel] = []
         var peers: [Peer] = []
@@ -138,8 +143,11 @@ struct Harness {
             peers.append(Peer(host: "127.0.0.1", port: port))
             counters.append(counter)
         }
+        let joined = NIOLockedValueBox(false)
+        let named: @Sendable () -> [Peer] = { [peers] in joined.withLockedValue { $0 } ? peers : Array(peers.dropLast(joining)) }
         let directory = PeerDirectory(
-            source: .fixed(peers), ownPort: 1, podIP: "127.0.0.1", announcementLifetime: .seconds(60), logger: Logger(label: "test"))
+            source: .fixed(peers), ownPort: 1, podIP: "127.0.0.1", announcementLifetime: .seconds(60), logger: Logger(label: "test"),
+            resolver: { _ in named() })
         directory.refresh()
         let client = PeerClient(
             group: group, tls: false, verifyCertificates: false, credentials: PeerCredentials(secret: nil),
@@ -149,8 +157,8 @@ struct Harness {
         let store = try BlockStore(directory: data.path, retention: .seconds(600), maxBlockSize: 1 << 20, cacheSize: 0, clock: SystemWallClock(), logger: Logger(label: "test"))
         let network = ClusterNetwork(
             directory: directory, client: client, readiness: Readiness(store: store), credentials: PeerCredentials(secret: nil),
-            replicas: 1, settling: .zero)
-        let harness = Harness(peers: peers, directory: directory, network: network, group: group, counters: counters)
+            replicas: 1, settling: settling)
+        let harness = Harness(peers: peers, directory: directory, network: network, group: group, counters: counters, joined: joined)
         do {
             try await body(harness)
         } catch {
@@ -170,6 +178,11 @@ struct Harness {
 
     func slotHolder(excluding indices: [Int]) async throws -> SlotHolder {
         try await network.slotHolder(of: address, excluding: indices.map { peers[$0] }, on: group.next()).get()
+    }
+
+    /// The joining peers are named from now on (by the next lookup).
+    func join() {
+        joined.withLockedValue { $0 = true }
     }
 
     /// How many probes peer `index` received.
