@@ -19,22 +19,33 @@ swift build "${build[@]}" --build-tests -Xswiftc -enable-testing 2>&1 \
   | grep -v "found 1 file(s) which are unhandled" | tail -n 3
 bin=.build-test/release
 
+# A suite that hangs must fail with its name, not run into CI's limit and
+# take every other result with it. KILL: the test runner ignores TERM.
+bounded() {
+  local limit=$1; shift
+  timeout -s KILL "$limit" "$@" || {
+    local rc=$?
+    [ "$rc" -eq 137 ] && echo "timed out after ${limit}s: $*" >&2
+    return "$rc"
+  }
+}
+
 echo "== unit and operator integration tests (Swift Testing)"
-swift test "${build[@]}" --skip-build --disable-xctest
+bounded 1200 swift test "${build[@]}" --skip-build --disable-xctest
 
 export TIG_BIN="$PWD/$bin/tig" TIG_OPERATOR_BIN="$PWD/$bin/tig-operator"
 
 echo "== Kubernetes API emulator"
-python3 -m pytest -q -p no:cacheprovider e2e/kubeapi
+bounded 600 python3 -m pytest -q -p no:cacheprovider e2e/kubeapi
 
 echo "== pod server (real process, real sockets)"
-python3 -m pytest -q -p no:cacheprovider e2e/pod
+bounded 900 python3 -m pytest -q -p no:cacheprovider e2e/pod
 
 echo "== client CLI (real tig processes)"
-python3 -m pytest -q -p no:cacheprovider e2e/client
+bounded 600 python3 -m pytest -q -p no:cacheprovider e2e/client
 
 echo "== local cluster: pods in network namespaces, dnsmasq, the operator against the emulator"
-python3 -m pytest -q -p no:cacheprovider e2e/local
+bounded 1200 python3 -m pytest -q -p no:cacheprovider e2e/local
 
 echo "== packaging: chart, manifests, Dockerfiles (offline static checks)"
 checks/packaging.sh

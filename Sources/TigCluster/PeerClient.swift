@@ -145,6 +145,8 @@ public final class PeerClient: Sendable {
                 return NIODeadline.now() < deadline ? .broken : .slow
             }
         }
+        // The pool did not take it: settle the promise nobody will complete.
+        answer.peerAnswerFailed(ChannelError.ioOnClosedChannel)
         do {
             let probe = try request(.HEAD, address.path, on: peer)
             return client.execute(request: probe, eventLoop: .delegate(on: eventLoop), deadline: deadline)
