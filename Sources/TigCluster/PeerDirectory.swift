@@ -85,7 +85,8 @@ public final class PeerDirectory: Sendable {
     private let source: Source
     private let ownPort: Int
     private let ownAddresses: Set<String>
-    private let podIP: String?
+    /// `POD_IP` on the pod's port, spelled once: every placement asks.
+    private let podIdentity: Peer?
     /// How long an announcement counts without being renewed.
     private let announcementLifetime: TimeAmount
     /// Whether an announcement can add a member the source does not name:
@@ -113,7 +114,7 @@ public final class PeerDirectory: Sendable {
         self.source = source
         self.resolver = resolver
         self.ownPort = ownPort
-        self.podIP = podIP
+        self.podIdentity = podIP.map { Peer(host: $0, port: ownPort) }
         self.ownAddresses = LocalAddresses.current().union(podIP.map { [$0] } ?? [])
         self.announcementLifetime = announcementLifetime
         self.previousMemory = announcementLifetime * 8
@@ -131,7 +132,7 @@ public final class PeerDirectory: Sendable {
     /// How the peers reach this pod: `POD_IP` on its port, else its address
     /// in the source; nil when neither is known (it cannot announce itself).
     public var identity: Peer? {
-        podIP.map { Peer(host: $0, port: ownPort) } ?? membership.local
+        podIdentity ?? membership.local
     }
 
     /// Resolves the source now (blocking: call it off the event loops), drops

@@ -16,10 +16,11 @@ public enum Rendezvous {
         for byte in member.description.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
         }
-        for word in [address.words.0, address.words.1, address.words.2, address.words.3] {
-            hash = mix(hash ^ word)
-        }
-        return hash
+        let words = address.words
+        hash = mix(hash ^ words.0)
+        hash = mix(hash ^ words.1)
+        hash = mix(hash ^ words.2)
+        return mix(hash ^ words.3)
     }
 
     /// Members best first.

@@ -79,4 +79,16 @@ public final class ShutdownSignals: @unchecked Sendable {
             }
         }
     }
+
+    /// Sleeps for `delay`, or until the next signal if that comes first (a
+    /// second signal cuts a shutdown's wait short).
+    public func sleep(for delay: Duration) async {
+        guard delay > .zero else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: delay) }
+            group.addTask { _ = await self.next() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
 }

@@ -217,7 +217,7 @@ struct ServeCommand: AsyncParsableCommand {
         await cluster?.network.announceDraining()
         await cluster?.rebalancer.drain(until: deadline)
         let remainingDelay = shutdownDelay.duration - drainTimeout.duration + (deadline - ContinuousClock.now)
-        await Self.wait(remainingDelay, unlessAnother: signals)
+        await signals.sleep(for: remainingDelay)
         // Stop accepting; requests in flight finish (within the drain bound).
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await server.shutdown() }
@@ -234,22 +234,11 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("drain-incomplete", metadata: [
                 "left": "\(drained.left)", "report-delay": "\(DurationText.format(drainReportDelay.duration))",
             ])
-            await Self.wait(drainReportDelay.duration, unlessAnother: signals)
+            await signals.sleep(for: drainReportDelay.duration)
         }
         // Probes and scrapes were answered until here.
         try? await admin.shutdown()
         logger.info("stopped")
-    }
-
-    /// Sleeps for `delay`, or until the next signal if that comes first.
-    private static func wait(_ delay: Duration, unlessAnother signals: ShutdownSignals) async {
-        guard delay > .zero else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: delay) }
-            group.addTask { _ = await signals.next() }
-            await group.next()
-            group.cancelAll()
-        }
     }
 
     private func clusterSource(environment: [String: String], port: Int) throws -> PeerDirectory.Source? {
